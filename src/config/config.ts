@@ -1,0 +1,111 @@
+/**
+ * Configuration: every environment variable capture reads, validated once at
+ * startup. Names follow upstream PostHog capture where the concept exists.
+ * A bad value never starts the server: loadConfig throws one ConfigError that
+ * lists every problem. docs/configuration.md documents each variable.
+ */
+import os from 'node:os'
+import { EnvReader, type Env } from './env-parsers.js'
+import { bytes, ms, MiB, type Bytes, type Millis } from '../units.js'
+
+export interface Topics {
+  readonly main: string
+  readonly overflow: string
+  readonly historical: string
+  readonly exceptions: string
+  readonly heatmaps: string
+  readonly clientIngestionWarnings: string
+  readonly dlq: string
+  readonly replay: string
+  readonly replayOverflow: string
+}
+
+export interface HttpLimits {
+  /** Raw body caps per route family. */
+  readonly eventBodyBytes: Bytes
+  readonly batchBodyBytes: Bytes
+  readonly recordingBodyBytes: Bytes
+  /** Cap on the decoded (decompressed) payload, enforced while inflating. */
+  readonly decodedBytes: Bytes
+  /** Cap on one serialised event envelope. */
+  readonly eventBytes: Bytes
+}
+
+export interface Config {
+  readonly address: { readonly host: string; readonly port: number }
+  readonly workers: number
+  readonly logLevel: string
+  readonly exportPrometheus: boolean
+  readonly limits: HttpLimits
+  readonly timeouts: {
+    readonly headersMs: Millis
+    readonly bodyMs: Millis
+    readonly keepAliveMs: Millis
+    readonly shutdownMs: Millis
+  }
+  readonly topics: Topics
+  readonly localLog: { readonly dataDir: string; readonly segmentBytes: Bytes }
+  /** Trust X-Forwarded-For / X-Real-IP for the client ip (upstream does). */
+  readonly trustProxyHeaders: boolean
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+
+export function loadConfig(env: Env = process.env): Config {
+  const read = new EnvReader(env)
+  const config: Config = {
+    address: read.address('ADDRESS', '127.0.0.1:3000'),
+    workers: read.int('WORKERS', 1, { min: 1, max: Math.max(64, os.availableParallelism()) }),
+    logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    exportPrometheus: read.bool('EXPORT_PROMETHEUS', true),
+    limits: readLimits(read),
+    timeouts: {
+      headersMs: ms(read.int('HTTP1_HEADER_READ_TIMEOUT_MS', 10_000, { min: 100 })),
+      bodyMs: ms(read.int('BODY_CHUNK_READ_TIMEOUT_MS', 10_000, { min: 100 })),
+      keepAliveMs: ms(read.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, { min: 0 })),
+      shutdownMs: ms(read.int('SHUTDOWN_TIMEOUT_MS', 30_000, { min: 0 })),
+    },
+    topics: readTopics(read),
+    localLog: {
+      dataDir: read.string('DATA_DIR', './data'),
+      segmentBytes: bytes(read.int('LOCAL_LOG_SEGMENT_BYTES', 128 * MiB, { min: 64 * 1024 })),
+    },
+    trustProxyHeaders: read.bool('TRUST_PROXY_HEADERS', true),
+  }
+  if (read.problems.length > 0) throw new ConfigError(read.problems)
+  return config
+}
+
+function readLimits(read: EnvReader): HttpLimits {
+  const eventBytes = read.int('EVENT_MAX_BYTES', 2 * MiB, { min: 1024 })
+  const decodedBytes = read.int('DECODED_BODY_MAX_BYTES', 64 * MiB, { min: 1024, max: 256 * MiB })
+  if (decodedBytes < eventBytes) read.problem(`DECODED_BODY_MAX_BYTES (${decodedBytes}) must be at least EVENT_MAX_BYTES (${eventBytes})`)
+  return {
+    eventBodyBytes: bytes(read.int('EVENT_BODY_SIZE', 2 * MiB, { min: 1024 })),
+    batchBodyBytes: bytes(read.int('BATCH_BODY_SIZE', 20 * MiB, { min: 1024 })),
+    recordingBodyBytes: bytes(read.int('RECORDING_BODY_SIZE', 25 * MiB, { min: 1024 })),
+    decodedBytes: bytes(decodedBytes),
+    eventBytes: bytes(eventBytes),
+  }
+}
+
+function readTopics(read: EnvReader): Topics {
+  return {
+    main: read.string('KAFKA_TOPIC', 'events_plugin_ingestion'),
+    overflow: read.string('KAFKA_OVERFLOW_TOPIC', 'events_plugin_ingestion_overflow'),
+    historical: read.string('KAFKA_HISTORICAL_TOPIC', 'events_plugin_ingestion_historical'),
+    exceptions: read.string('KAFKA_EXCEPTIONS_TOPIC', 'events_plugin_ingestion'),
+    heatmaps: read.string('KAFKA_HEATMAPS_TOPIC', 'heatmaps_ingestion'),
+    clientIngestionWarnings: read.string('KAFKA_CLIENT_INGESTION_WARNING_TOPIC', 'events_plugin_ingestion'),
+    dlq: read.string('KAFKA_DLQ_TOPIC', 'events_plugin_ingestion_dlq'),
+    replay: read.string('KAFKA_REPLAY_TOPIC', 'session_recording_snapshot_item_events'),
+    replayOverflow: read.string('KAFKA_REPLAY_OVERFLOW_TOPIC', 'session_recording_snapshot_item_overflow'),
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The route table: every path capture answers, precomputed at startup. Paths
+ * match exactly (with or without one trailing slash); the query string never
+ * affects routing.
+ */
+import type { HttpLimits } from '../config/config.js'
+
+export type RouteKind = 'events' | 'readiness' | 'liveness' | 'health' | 'metrics'
+
+export interface Route {
+  readonly kind: RouteKind
+  /** Label for metrics: the path without its trailing slash. */
+  readonly name: string
+  readonly bodyLimit: number
+  /** Upstream applies a second base64 pass on these legacy paths. */
+  readonly legacyPath: boolean
+  readonly isEngage: boolean
+}
+
+export function buildRoutes(limits: HttpLimits, options: { exportPrometheus: boolean }): Map<string, Route> {
+  const table = new Map<string, Route>()
+  const add = (path: string, route: Omit<Route, 'name'>): void => {
+    const entry = { ...route, name: path }
+    table.set(path, entry)
+    if (path !== '/') table.set(`${path}/`, entry)
+  }
+  const events = (path: string, bodyLimit: number, legacyPath: boolean): void =>
+    add(path, { kind: 'events', bodyLimit, legacyPath, isEngage: path === '/engage' })
+  events('/e', limits.eventBodyBytes, true)
+  events('/engage', limits.eventBodyBytes, true)
+  events('/track', limits.eventBodyBytes, true)
+  events('/capture', limits.eventBodyBytes, true)
+  events('/i/v0/e', limits.eventBodyBytes, false)
+  events('/batch', limits.batchBodyBytes, false)
+  const probe = (path: string, kind: RouteKind): void => add(path, { kind, bodyLimit: 0, legacyPath: false, isEngage: false })
+  probe('/', 'readiness')
+  probe('/_readiness', 'readiness')
+  probe('/_liveness', 'liveness')
+  probe('/health', 'health')
+  if (options.exportPrometheus) probe('/metrics', 'metrics')
+  return table
+}
+
+/** Splits `/e/?a=1` into path and query without allocating a URL object. */
+export function splitUrl(url: string): { path: string; query: URLSearchParams | undefined } {
+  const mark = url.indexOf('?')
+  if (mark === -1) return { path: url, query: undefined }
+  return { path: url.slice(0, mark), query: new URLSearchParams(url.slice(mark + 1)) }
+}

@@ -1,0 +1,137 @@
+/**
+ * The HTTP front: node:http with our route table. It reads the body (bounded),
+ * builds the request context, runs the pipeline and maps its outcome to a
+ * reply. It never lets an exception escape a request: CaptureErrors become
+ * their catalogue reply, anything else is logged and answers 500.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import type { Config } from '../config/config.js'
+import { CaptureError, isCaptureError } from '../errors/capture-error.js'
+import type { HealthRegistry } from '../observability/health.js'
+import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
+import { captureEvents, type PipelineDeps } from '../pipeline/capture-events.js'
+import type { Clock, RequestContext } from '../pipeline/request-context.js'
+import { parseQuerySentAt } from '../pipeline/timestamp.js'
+import { readBody } from './body-reader.js'
+import { clientIp, headerToken } from './request-meta.js'
+import { corsHeaders, isPreflight, replyError, replyOk, replyPreflight, replyText } from './replies.js'
+import { buildRoutes, splitUrl, type Route } from './routes.js'
+
+export interface ServerDeps {
+  readonly config: Config
+  readonly pipeline: PipelineDeps
+  readonly health: HealthRegistry
+  readonly metrics: Metrics
+  readonly logger: Logger
+  readonly clock: Clock
+  /** Prometheus text for /metrics (aggregated across workers when clustered). */
+  readonly metricsText: () => Promise<string>
+}
+
+export function createHttpServer(deps: ServerDeps): http.Server {
+  const routes = buildRoutes(deps.config.limits, { exportPrometheus: deps.config.exportPrometheus })
+  const server = http.createServer({ requestTimeout: deps.config.timeouts.bodyMs * 6, headersTimeout: deps.config.timeouts.headersMs }, (req, res) => {
+    void handle(req, res, routes, deps)
+  })
+  server.keepAliveTimeout = deps.config.timeouts.keepAliveMs
+  return server
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, routes: Map<string, Route>, deps: ServerDeps): Promise<void> {
+  const started = process.hrtime.bigint()
+  const { path, query } = splitUrl(req.url ?? '/')
+  const route = routes.get(path)
+  const routeName = route?.name ?? 'unknown'
+  deps.metrics.inflightRequests.inc()
+  try {
+    if (deps.health.lifecycle() === 'draining') res.setHeader('Connection', 'close')
+    if (route === undefined) throw new CaptureError('not_found', { detail: `No endpoint at ${path}.` })
+    await dispatch(req, res, route, query, deps)
+  } catch (err) {
+    fail(req, res, err, deps)
+  } finally {
+    deps.metrics.inflightRequests.dec()
+    deps.metrics.requests.inc({ route: routeName, method: req.method ?? 'UNKNOWN', status: res.statusCode })
+    deps.metrics.requestDuration.observe({ route: routeName }, Number(process.hrtime.bigint() - started) / 1e9)
+  }
+}
+
+async function dispatch(req: IncomingMessage, res: ServerResponse, route: Route, query: URLSearchParams | undefined, deps: ServerDeps): Promise<void> {
+  switch (route.kind) {
+    case 'events':
+      return handleCapture(req, res, route, query, deps)
+    case 'readiness':
+      return probe(req, res, deps.health.ready(), deps.health.ready() ? 'capture' : `not ready: ${deps.health.lifecycle()}`)
+    case 'liveness':
+      return probe(req, res, deps.health.live(), deps.health.live() ? 'ok' : 'not live')
+    case 'health': {
+      const snapshot = deps.health.snapshot()
+      allowMethods(req, ['GET', 'HEAD'])
+      return replyText(res, snapshot.status === 'healthy' ? 200 : 503, JSON.stringify(snapshot), 'application/json')
+    }
+    case 'metrics':
+      allowMethods(req, ['GET', 'HEAD'])
+      return replyText(res, 200, await deps.metricsText(), 'text/plain; version=0.0.4; charset=utf-8')
+  }
+}
+
+function probe(req: IncomingMessage, res: ServerResponse, healthy: boolean, text: string): void {
+  allowMethods(req, ['GET', 'HEAD'])
+  replyText(res, healthy ? 200 : 503, text)
+}
+
+function allowMethods(req: IncomingMessage, allowed: readonly string[]): void {
+  if (!allowed.includes(req.method ?? '')) {
+    throw new CaptureError('method_not_allowed', { detail: `${req.method} is not allowed here; use ${allowed.join(', ')}.` })
+  }
+}
+
+async function handleCapture(req: IncomingMessage, res: ServerResponse, route: Route, query: URLSearchParams | undefined, deps: ServerDeps): Promise<void> {
+  corsHeaders(req, res)
+  if (isPreflight(req)) return replyPreflight(req, res)
+  if (req.method === 'OPTIONS') return replyOk(res, [], false)
+  allowMethods(req, ['GET', 'POST'])
+  const body = await readBody(req, { limit: route.bodyLimit, stallMs: deps.config.timeouts.bodyMs, routeName: route.name })
+  deps.metrics.payloadBytes.observe({ route: 'events', stage: 'raw' }, body.length)
+  const outcome = await captureEvents(
+    {
+      body,
+      ctx: requestContext(req, route, query, deps),
+      hints: {
+        queryData: query?.get('data') ?? undefined,
+        queryCompression: query?.get('compression') ?? undefined,
+        contentType: req.headers['content-type'],
+        contentEncoding: req.headers['content-encoding'],
+        legacyPath: route.legacyPath,
+      },
+    },
+    deps.pipeline,
+  )
+  replyOk(res, outcome.quotaLimited, query?.get('beacon') === '1')
+}
+
+function requestContext(req: IncomingMessage, route: Route, query: URLSearchParams | undefined, deps: ServerDeps): RequestContext {
+  return {
+    now: deps.clock(),
+    ip: clientIp(req, deps.config.trustProxyHeaders),
+    isEngage: route.isEngage,
+    headerToken: headerToken(req.headers),
+    querySentAtMs: parseQuerySentAt(query?.get('_') ?? query?.get('sent_at')),
+  }
+}
+
+function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: ServerDeps): void {
+  const error = isCaptureError(err) ? err : new CaptureError('internal_error', { cause: err })
+  deps.metrics.requestErrors.inc({ code: error.code })
+  const log = { code: error.code, status: error.status, method: req.method, url: req.url, err: error.spec.level === 'error' ? (error.cause ?? error) : undefined }
+  deps.logger[error.spec.level](log, error.message)
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  // A body we stopped reading, or a client we gave up on, cannot keep the connection.
+  const close = error.code === 'body_too_large' || error.code === 'request_timeout' || !req.complete
+  replyError(res, error, { close })
+  if (close) res.once('finish', () => req.socket.destroySoon())
+}

@@ -1,0 +1,41 @@
+/**
+ * Health registry: components (sink, store, server lifecycle) report their
+ * state here; /_readiness, /_liveness and /health read it. Reading never does
+ * I/O, so a probe cannot hang on a sick dependency.
+ */
+export interface HealthReport {
+  readonly healthy: boolean
+  readonly detail?: string
+}
+
+export type Lifecycle = 'starting' | 'serving' | 'draining'
+
+export interface HealthRegistry {
+  register(name: string, report: () => HealthReport): void
+  setLifecycle(state: Lifecycle): void
+  lifecycle(): Lifecycle
+  /** Ready to take traffic: serving and every component healthy. */
+  ready(): boolean
+  /** Alive: the process can answer; false only when it should be restarted. */
+  live(): boolean
+  snapshot(): { status: 'healthy' | 'unhealthy'; lifecycle: Lifecycle; components: Record<string, HealthReport> }
+}
+
+export function createHealthRegistry(): HealthRegistry {
+  const components = new Map<string, () => HealthReport>()
+  let state: Lifecycle = 'starting'
+  const allHealthy = (): boolean => [...components.values()].every((report) => report().healthy)
+  return {
+    register: (name, report) => void components.set(name, report),
+    setLifecycle: (next) => void (state = next),
+    lifecycle: () => state,
+    ready: () => state === 'serving' && allHealthy(),
+    live: () => true,
+    snapshot() {
+      const reports: Record<string, HealthReport> = {}
+      for (const [name, report] of components) reports[name] = report()
+      const healthy = state === 'serving' && Object.values(reports).every((r) => r.healthy)
+      return { status: healthy ? 'healthy' : 'unhealthy', lifecycle: state, components: reports }
+    },
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * captureEvents: the analytics pipeline for one request, as a list of stage
+ * calls: decode → parse → token → validate → limit → prepare → publish.
+ * Everything before `limit` is pure; a CaptureError from any stage becomes the
+ * reply. Returns only after the kept events are durable.
+ */
+import { CaptureError } from '../errors/capture-error.js'
+import type { Config } from '../config/config.js'
+import type { EventLimiter } from '../limiters/limiter.js'
+import type { Metrics } from '../observability/metrics.js'
+import type { PreparedMessage, Sink } from '../sinks/sink.js'
+import { decodeBody, type BodyHints } from './decode/decode-body.js'
+import { parsePayload } from './parse-payload.js'
+import { resolveToken } from './check-token.js'
+import { parseSentAt } from './timestamp.js'
+import { prepareMessage, type PrepareContext } from './prepare.js'
+import { validateEvent, type CaptureEvent, type EventContext, type Validated } from './validate-event.js'
+import type { RequestContext } from './request-context.js'
+
+export interface PipelineDeps {
+  readonly config: Pick<Config, 'limits' | 'topics'>
+  readonly sink: Sink
+  readonly limiter: EventLimiter
+  readonly metrics: Metrics
+  readonly newUuid: () => string
+}
+
+export interface CaptureInput {
+  readonly body: Buffer
+  readonly hints: BodyHints
+  readonly ctx: RequestContext
+}
+
+export interface CaptureOutcome {
+  readonly quotaLimited: readonly string[]
+}
+
+const FILTERED_EVENTS = new Set(['$performance_event'])
+
+export async function captureEvents(input: CaptureInput, deps: PipelineDeps): Promise<CaptureOutcome> {
+  const text = decodeBody(input.body, input.hints, { maxDecodedBytes: deps.config.limits.decodedBytes })
+  deps.metrics.payloadBytes.observe({ route: 'events', stage: 'decoded' }, text.length)
+  const payload = parsePayload(text)
+  if (payload.events.length === 0) throw new CaptureError('empty_batch')
+  deps.metrics.eventsReceived.inc({ route: 'events' }, payload.events.length)
+  const token = resolveToken(payload.events, input.ctx.headerToken ?? payload.batchToken)
+  const sentAtMs = parseSentAt(payload.batchSentAt) ?? input.ctx.querySentAtMs
+  const events = validateAll(payload.events, { ...input.ctx, token, sentAtMs }, deps)
+  if (events.length === 0) return { quotaLimited: [] }
+  const limits = await deps.limiter.decide({ events, token, historical: payload.historicalMigration, route: 'events' })
+  const prepareCtx: PrepareContext = { now: input.ctx.now, sentAtMs, historical: payload.historicalMigration, topics: deps.config.topics }
+  const messages = prepareKept(events, limits.decisions, prepareCtx, deps)
+  if (messages.length > 0) await publish(messages, deps)
+  await limits.commit?.()
+  return { quotaLimited: limits.quotaLimited }
+}
+
+/** Validates every event; the first invalid one rejects the whole request (upstream: all or nothing). */
+function validateAll(raw: readonly unknown[], ctx: EventContext, deps: PipelineDeps): CaptureEvent[] {
+  const events: CaptureEvent[] = []
+  let filtered = 0
+  for (let index = 0; index < raw.length; index++) {
+    const item = raw[index]
+    if (isFiltered(item)) {
+      filtered++
+      continue
+    }
+    const result = validateGuarded(item, index, ctx, deps.newUuid)
+    if (!result.ok) throw new CaptureError(result.code, { detail: result.detail, attr: result.attr })
+    events.push(result.event)
+  }
+  if (filtered > 0) deps.metrics.eventsDropped.inc({ cause: 'performance_event' }, filtered)
+  return events
+}
+
+function isFiltered(item: unknown): boolean {
+  return item !== null && typeof item === 'object' && FILTERED_EVENTS.has((item as { event?: unknown }).event as string)
+}
+
+function validateGuarded(item: unknown, index: number, ctx: EventContext, newUuid: () => string): Validated {
+  try {
+    return validateEvent(item, index, ctx, newUuid)
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err
+    return { ok: false, index, code: 'event_too_deep', attr: `[${index}]`, detail: `event ${index}: nested too deeply to serialise` }
+  }
+}
+
+function prepareKept(events: readonly CaptureEvent[], decisions: LimitDecisions, ctx: PrepareContext, deps: PipelineDeps): PreparedMessage[] {
+  const messages: PreparedMessage[] = []
+  const maxBytes = deps.config.limits.eventBytes
+  for (let index = 0; index < events.length; index++) {
+    const decision = decisions[index]
+    if (decision === undefined || !decision.keep) {
+      if (decision) deps.metrics.eventsDropped.inc({ cause: decision.cause })
+      continue
+    }
+    const message = prepareMessage(events[index]!, decision.lane, ctx)
+    const size = message.value.length * 3 > maxBytes ? Buffer.byteLength(message.value) : message.value.length
+    if (size > maxBytes) {
+      throw new CaptureError('event_too_large', {
+        detail: `event ${index} is ${size} bytes once serialised; the limit is ${maxBytes} bytes (EVENT_MAX_BYTES).`,
+        attr: `[${index}]`, limit: maxBytes, size,
+      })
+    }
+    messages.push(message)
+  }
+  return messages
+}
+
+type LimitDecisions = Awaited<ReturnType<EventLimiter['decide']>>['decisions']
+
+async function publish(messages: readonly PreparedMessage[], deps: PipelineDeps): Promise<void> {
+  const stop = deps.metrics.sinkWriteDuration.startTimer({ sink: deps.sink.kind })
+  await deps.sink.publish(messages)
+  stop()
+  deps.metrics.eventsIngested.inc({ route: 'events' }, messages.length)
+}

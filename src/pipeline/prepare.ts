@@ -1,0 +1,69 @@
+/**
+ * prepareMessage: a validated event → the Kafka message PostHog's ingestion
+ * consumes (spec §5): the CapturedEvent envelope serialised once, its topic,
+ * key and headers. The local log stores exactly the same message.
+ */
+import type { Topics } from '../config/config.js'
+import type { PreparedMessage } from '../sinks/sink.js'
+import type { Now } from './request-context.js'
+import type { CaptureEvent } from './validate-event.js'
+
+/** What the limiters decided for an event that is kept. */
+export type Lane = 'normal' | 'overflow' | 'overflow_forced'
+
+export interface PrepareContext {
+  readonly now: Now
+  readonly sentAtMs?: number
+  readonly historical: boolean
+  readonly topics: Topics
+}
+
+export function pickTopic(event: CaptureEvent, lane: Lane, ctx: PrepareContext): string {
+  if (ctx.historical) return ctx.topics.historical
+  switch (event.event) {
+    case '$$client_ingestion_warning':
+      return ctx.topics.clientIngestionWarnings
+    case '$exception':
+      return ctx.topics.exceptions
+    case '$$heatmap':
+      return ctx.topics.heatmaps
+    default:
+      return lane === 'normal' ? ctx.topics.main : ctx.topics.overflow
+  }
+}
+
+export function prepareMessage(event: CaptureEvent, lane: Lane, ctx: PrepareContext): PreparedMessage {
+  const timestamp = new Date(event.timestampMs).toISOString()
+  const envelope: Record<string, unknown> = {
+    uuid: event.uuid,
+    distinct_id: event.distinctId,
+    ip: event.ip,
+    data: event.data,
+    now: ctx.now.iso,
+    sent_at: ctx.sentAtMs === undefined ? null : new Date(ctx.sentAtMs).toISOString(),
+    token: event.token,
+    event: event.event,
+    timestamp,
+  }
+  if (event.cookieless) envelope.is_cookieless_mode = true
+  if (ctx.historical) envelope.historical_migration = true
+  const headers: Record<string, string> = {
+    token: event.token,
+    distinct_id: event.distinctId,
+    timestamp: String(event.timestampMs),
+    event: event.event,
+    uuid: event.uuid,
+    now: ctx.now.iso,
+  }
+  if (ctx.historical) headers.historical_migration = 'true'
+  if (lane === 'overflow_forced') headers.force_disable_person_processing = 'true'
+  const topic = pickTopic(event, lane, ctx)
+  // Overflowing events go out without a key, spread over all partitions (upstream).
+  const overflowing = lane !== 'normal' && !ctx.historical && topic === ctx.topics.overflow
+  return {
+    topic,
+    key: overflowing ? null : `${event.token}:${event.cookieless ? event.ip : event.distinctId}`,
+    headers,
+    value: JSON.stringify(envelope),
+  }
+}
