@@ -1,0 +1,132 @@
+/**
+ * The `capture` command line: `capture <group> <command> [options]`, dispatched
+ * through a table of command groups (today `log`: read, tail; a `replay`
+ * command joins the `log` table in log-commands.ts).
+ *
+ * Exit codes: 0 done, 1 the command failed, 2 bad usage (with a message and
+ * the usage text on stderr). runCli never calls process.exit and takes its
+ * streams, environment and stop signal as arguments, so tests drive it
+ * in-process; bin/capture.js passes the real ones.
+ */
+import { once } from 'node:events'
+import type { Writable } from 'node:stream'
+import { UsageError, logCommands } from './log-commands.js'
+
+export { UsageError }
+
+/** What a command may touch besides the file system. */
+export interface CliIo {
+  /** Writes one line to stdout, waiting while the pipe is full. */
+  print(line: string): Promise<void>
+  /** Writes one line to stderr. */
+  warn(line: string): void
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Aborted on SIGINT or when stdout closes: long-running commands stop and return. */
+  readonly signal: AbortSignal
+}
+
+export interface CliCommand {
+  readonly summary: string
+  readonly usage: string
+  run(args: string[], io: CliIo): Promise<number>
+}
+
+export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const
+
+const groups: Readonly<Record<string, Readonly<Record<string, CliCommand>>>> = { log: logCommands }
+
+export interface RunCliOptions {
+  readonly stdout?: Writable
+  readonly stderr?: Writable
+  readonly env?: Readonly<Record<string, string | undefined>>
+  /** Stops long-running commands; default: SIGINT. */
+  readonly signal?: AbortSignal
+}
+
+export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<number> {
+  const stderr = options.stderr ?? process.stderr
+  const io = createIo(options)
+  try {
+    return await dispatch([...argv], io.io)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      stderr.write(`capture: ${err.message}\n`)
+      return exitCodes.usage
+    }
+    if (io.io.signal.aborted) return exitCodes.ok
+    stderr.write(`capture: ${err instanceof Error ? err.message : String(err)}\n`)
+    return exitCodes.failed
+  } finally {
+    io.dispose()
+  }
+}
+
+async function dispatch(argv: string[], io: CliIo): Promise<number> {
+  const [groupName, commandName, ...args] = argv
+  if (groupName === undefined) throw new UsageError(`no command given\n\n${mainUsage()}`)
+  if (groupName === '--help' || groupName === '-h' || groupName === 'help') return printHelp(io, mainUsage())
+  const group = groups[groupName]
+  if (group === undefined) throw new UsageError(`unknown command "${groupName}"\n\n${mainUsage()}`)
+  if (commandName === undefined) throw new UsageError(`"${groupName}" needs a command\n\n${groupUsage(groupName, group)}`)
+  if (commandName === '--help' || commandName === '-h') return printHelp(io, groupUsage(groupName, group))
+  const command = Object.hasOwn(group, commandName) ? group[commandName] : undefined
+  if (command === undefined) throw new UsageError(`unknown command "${groupName} ${commandName}"\n\n${groupUsage(groupName, group)}`)
+  if (args.includes('--help') || args.includes('-h')) return printHelp(io, command.usage)
+  try {
+    return await command.run(args, io)
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`${groupName} ${commandName}: ${err.message}\n\n${command.usage}`)
+    throw err
+  }
+}
+
+async function printHelp(io: CliIo, text: string): Promise<number> {
+  await io.print(text)
+  return exitCodes.ok
+}
+
+function mainUsage(): string {
+  const lines = ['Usage: capture <command> [options]', '', 'Commands:']
+  for (const [groupName, group] of Object.entries(groups)) {
+    for (const [name, command] of Object.entries(group)) lines.push(`  ${`${groupName} ${name}`.padEnd(14)}${command.summary}`)
+  }
+  lines.push('', 'Run "capture <command> --help" for its options.')
+  return lines.join('\n')
+}
+
+function groupUsage(groupName: string, group: Readonly<Record<string, CliCommand>>): string {
+  const lines = [`Usage: capture ${groupName} <command> [options]`, '', 'Commands:']
+  for (const [name, command] of Object.entries(group)) lines.push(`  ${name.padEnd(8)}${command.summary}`)
+  return lines.join('\n')
+}
+
+/** Real or injected streams behind CliIo; SIGINT and a closed stdout abort the signal. */
+function createIo(options: RunCliOptions): { io: CliIo; dispose: () => void } {
+  const stdout = options.stdout ?? process.stdout
+  const stderr = options.stderr ?? process.stderr
+  const controller = new AbortController()
+  const stop = (): void => controller.abort()
+  const onStdoutError = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') stderr.write(`capture: ${err.message}\n`)
+    stop()
+  }
+  stdout.on('error', onStdoutError)
+  options.signal?.addEventListener('abort', stop, { once: true })
+  if (options.signal === undefined) process.once('SIGINT', stop)
+  const io: CliIo = {
+    async print(line) {
+      if (controller.signal.aborted) return
+      if (!stdout.write(`${line}\n`)) await once(stdout, 'drain', { signal: controller.signal })
+    },
+    warn: (line) => void stderr.write(`${line}\n`),
+    env: options.env ?? process.env,
+    signal: controller.signal,
+  }
+  // The stdout error listener stays: a write still pending when runCli returns
+  // may fail with EPIPE later, and must not crash the process then.
+  const dispose = (): void => {
+    options.signal?.removeEventListener('abort', stop)
+    process.off('SIGINT', stop)
+  }
+  return { io, dispose }
+}

@@ -1,0 +1,84 @@
+/**
+ * LocalSink: the embedded default sink (and the Kafka spool's storage). Each
+ * publish becomes NDJSON lines appended to this process's own segment under
+ * `dataDir`, and resolves only once they are fsync'd (see segment-writer.ts for
+ * group commit and rotation, log-line.ts for the format).
+ *
+ * Invariants: the messages of one publish are contiguous and in order in one
+ * segment and share one `ts`; envelopes are spliced in as serialised by the
+ * pipeline, never re-encoded; after close() starts, publish rejects with
+ * `shutting_down` while already queued publishes still complete.
+ */
+import { performance } from 'node:perf_hooks'
+import { CaptureError } from '../../errors/capture-error.js'
+import type { HealthReport } from '../../observability/health.js'
+import type { Logger } from '../../observability/logger.js'
+import type { Metrics } from '../../observability/metrics.js'
+import type { Bytes } from '../../units.js'
+import type { PreparedMessage, Sink } from '../sink.js'
+import { encodeLines } from './log-line.js'
+import { openSegmentWriter, type SegmentWriter } from './segment-writer.js'
+
+export interface LocalSinkDeps {
+  readonly logger: Logger
+  readonly metrics: Metrics
+  /** Epoch milliseconds, stamped as `ts` on each line. Defaults to Date.now. */
+  readonly clock?: () => number
+}
+
+export interface LocalSinkOptions {
+  readonly dataDir: string
+  /** A segment that has reached this size is closed; the next write starts a new one. */
+  readonly segmentMaxBytes: Bytes
+  /** Cap on the bytes made durable by one fsync (default 4 MiB). */
+  readonly maxGroupBytes?: Bytes
+}
+
+export interface LocalSink extends Sink {
+  readonly kind: 'local'
+  readonly dataDir: string
+  /** File name of the segment this process is writing, for logs and tests. */
+  currentSegment(): string | undefined
+}
+
+export async function createLocalSink(deps: LocalSinkDeps, options: LocalSinkOptions): Promise<LocalSink> {
+  const clock = deps.clock ?? Date.now
+  const writer = await openSegmentWriter(
+    { logger: deps.logger, metrics: deps.metrics, clock },
+    { dataDir: options.dataDir, segmentMaxBytes: options.segmentMaxBytes, maxGroupBytes: options.maxGroupBytes },
+  )
+  deps.logger.info({ dataDir: options.dataDir, segment: writer.currentSegment() }, 'local log open')
+  return new LocalLogSink({ metrics: deps.metrics, clock, writer }, options.dataDir)
+}
+
+class LocalLogSink implements LocalSink {
+  readonly kind = 'local' as const
+  private closed = false
+
+  constructor(
+    private readonly deps: { metrics: Metrics; clock: () => number; writer: SegmentWriter },
+    readonly dataDir: string,
+  ) {}
+
+  async publish(messages: readonly PreparedMessage[]): Promise<void> {
+    if (this.closed) throw new CaptureError('shutting_down')
+    if (messages.length === 0) return
+    const started = performance.now()
+    const lines = encodeLines(messages, this.deps.clock())
+    await this.deps.writer.append(lines, messages.length)
+    this.deps.metrics.sinkWriteDuration.observe({ sink: 'local' }, (performance.now() - started) / 1000)
+  }
+
+  health(): HealthReport {
+    return this.deps.writer.health()
+  }
+
+  currentSegment(): string | undefined {
+    return this.deps.writer.currentSegment()
+  }
+
+  close(): Promise<void> {
+    this.closed = true
+    return this.deps.writer.close()
+  }
+}
