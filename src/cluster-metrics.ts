@@ -33,6 +33,8 @@ export function serveClusterMetrics(): void {
 /** In a worker: expose its registry to the aggregator and fetch the cluster-wide text. */
 export function workerMetricsText(registry: Registry): () => Promise<string> {
   AggregatorRegistry.setRegistries([registry])
+  // prom-client starts answering the primary's requests only once an AggregatorRegistry exists in this process.
+  void new AggregatorRegistry()
   let nextId = 0
   const waiting = new Map<number, (text: string) => void>()
   process.on('message', (message: unknown) => {

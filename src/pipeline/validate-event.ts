@@ -40,7 +40,7 @@ export interface EventContext extends RequestContext {
 }
 
 const reject = (index: number, code: CaptureCode, field: string, detail: string): Validated =>
-  ({ ok: false, index, code, attr: `[${index}].${field}`, detail: `event ${index}: ${detail}` })
+  ({ ok: false, index, code, attr: field === '' ? `[${index}]` : `[${index}].${field}`, detail: `event ${index}: ${detail}` })
 
 export function validateEvent(input: unknown, index: number, ctx: EventContext, newUuid: () => string): Validated {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return reject(index, 'invalid_event', '', 'not a JSON object')
