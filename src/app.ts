@@ -3,19 +3,30 @@
  * limiter, clock) and wires them together. Tests start the same app with
  * their own clock, uuids and data directory.
  */
+import cluster from 'node:cluster'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import type { Server } from 'node:http'
 import { v7 as uuidv7 } from 'uuid'
 import type { Config } from './config/config.js'
 import { createHttpServer } from './http/server.js'
-import { noLimits, type EventLimiter } from './limiters/limiter.js'
+import { createLimiter } from './limiters/composite-limiter.js'
+import type { EventLimiter } from './limiters/limiter.js'
 import { createHealthRegistry, type HealthRegistry } from './observability/health.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
+import type { ReplayOverflow } from './pipeline/recordings/replay-overflow.js'
 import { systemClock, type Clock } from './pipeline/request-context.js'
 import { createLocalSink } from './sinks/local-log/local-sink.js'
+import { createKafkaSink } from './sinks/kafka/kafka-sink.js'
+import { loadRdKafka } from './sinks/kafka/rdkafka-module.js'
+import { createSpoolingSink, type SpoolingSink } from './sinks/spool/spooling-sink.js'
 import type { Sink } from './sinks/sink.js'
-import type { Millis } from './units.js'
+import { createMemoryStore } from './store/memory-store.js'
+import { createPrimaryStore, processChannel, serveStoreToWorkers } from './store/primary-store.js'
+import { createRedisStore } from './store/redis-store.js'
+import type { Store } from './store/store.js'
+import { bytes, MiB, type Millis } from './units.js'
 
 export interface AppOverrides {
   readonly clock?: Clock
@@ -24,6 +35,10 @@ export interface AppOverrides {
   readonly metrics?: Metrics
   /** Prometheus text for /metrics; the default reads this process's registry. */
   readonly metricsText?: () => Promise<string>
+  /** Replaces the limiter built from config (tests of the limiter hook). */
+  readonly limiter?: EventLimiter
+  /** Sessions whose recordings go to KAFKA_REPLAY_OVERFLOW_TOPIC; default: none. */
+  readonly replayOverflow?: ReplayOverflow
 }
 
 export interface App {
@@ -43,29 +58,68 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const health = createHealthRegistry()
   const sink = await createSink(config, { logger, metrics })
   health.register('sink', () => sink.health())
-  const limiter: EventLimiter = noLimits
+  if (isSpooling(sink)) health.register('kafka', () => sink.kafkaHealth(), { readiness: false })
+  const clock = overrides.clock ?? systemClock
+  const store = await createStore(config, { logger, metrics, clock })
+  health.register('store', () => store.health())
+  const limiter: EventLimiter = overrides.limiter ?? await createLimiter({ store, clock, metrics, logger }, config.limiters)
   const server = createHttpServer({
     config,
     health,
     metrics,
     logger,
-    clock: overrides.clock ?? systemClock,
+    clock,
     metricsText: overrides.metricsText ?? (() => metrics.registry.metrics()),
     pipeline: { config, sink, limiter, metrics, newUuid: overrides.newUuid ?? uuidv7 },
+    replayOverflow: overrides.replayOverflow,
   })
   await listen(server, config.address)
   health.setLifecycle('serving')
   const port = (server.address() as AddressInfo).port
-  logger.info({ address: `${config.address.host}:${port}`, sink: sink.kind }, 'capture is serving')
+  logger.info({ address: `${config.address.host}:${port}`, sink: sink.kind, store: store.kind }, 'capture is serving')
   let closing: Promise<void> | undefined
   return {
     server, port, health, metrics, logger, sink,
-    close: (timeoutMs = config.timeouts.shutdownMs) => (closing ??= shutdown({ server, sink, limiter, health, logger }, timeoutMs)),
+    close: (timeoutMs = config.timeouts.shutdownMs) => (closing ??= shutdown({ server, sink, limiter, store, health, logger }, timeoutMs)),
   }
 }
 
+/**
+ * KAFKA_HOSTS set → Kafka, with the local log under DATA_DIR/spool as its
+ * spool (docs/kafka.md); the client library is loaded only then. Unset → the
+ * local log under DATA_DIR is the sink.
+ */
 async function createSink(config: Config, deps: { logger: Logger; metrics: Metrics }): Promise<Sink> {
-  return createLocalSink(deps, { dataDir: config.localLog.dataDir, segmentMaxBytes: config.localLog.segmentBytes })
+  const { localLog, kafka } = config
+  if (kafka === undefined) return createLocalSink(deps, { dataDir: localLog.dataDir, segmentMaxBytes: localLog.segmentBytes })
+  const primary = await createKafkaSink({ ...deps, rdkafka: await loadRdKafka() }, kafka)
+  // Smaller segments than the local log's: a drained segment is deleted only once sealed.
+  const spoolSegmentBytes = bytes(Math.min(localLog.segmentBytes, SPOOL_SEGMENT_MAX_BYTES))
+  const spool = await createLocalSink(deps, { dataDir: join(localLog.dataDir, 'spool'), segmentMaxBytes: spoolSegmentBytes })
+  return createSpoolingSink({ ...deps, kafka: primary, spool, clock: Date.now }, { ...kafka.spool, messageMaxBytes: kafka.messageMaxBytes })
+}
+
+const SPOOL_SEGMENT_MAX_BYTES = 16 * MiB
+const isSpooling = (sink: Sink): sink is SpoolingSink => 'kafkaHealth' in sink
+
+/**
+ * Limiter state: Redis when REDIS_URL is set (shared by every instance);
+ * otherwise memory, kept in the cluster primary when this is one of several
+ * workers, so workers share de-dup marks and rate limits instead of each
+ * enforcing its own (see startPrimaryStore).
+ */
+async function createStore(config: Config, deps: { logger: Logger; metrics: Metrics; clock: Clock }): Promise<Store> {
+  const options = config.limiters.store
+  if (options.kind === 'redis') return createRedisStore(deps, options)
+  if (cluster.isWorker) return createPrimaryStore({ channel: processChannel, metrics: deps.metrics }, { responseTimeout: options.primaryTimeout })
+  return createMemoryStore(deps, { maxKeys: options.maxKeys })
+}
+
+/** In the cluster primary (WORKERS>1) without Redis: hold the limiter state for every worker. */
+export function startPrimaryStore(config: Config, logger: Logger): void {
+  const options = config.limiters.store
+  if (options.kind !== 'memory') return
+  serveStoreToWorkers({ store: createMemoryStore({ clock: systemClock, logger }, { maxKeys: options.maxKeys }), logger })
 }
 
 function listen(server: Server, address: Config['address']): Promise<void> {
@@ -82,6 +136,7 @@ interface Closeable {
   readonly server: Server
   readonly sink: Sink
   readonly limiter: EventLimiter
+  readonly store: Store
   readonly health: HealthRegistry
   readonly logger: Logger
 }
@@ -98,6 +153,7 @@ async function shutdown(parts: Closeable, timeoutMs: Millis): Promise<void> {
   await drained
   clearTimeout(timer)
   await parts.limiter.close?.()
+  await parts.store.close()
   await parts.sink.close()
   parts.logger.info('stopped')
 }

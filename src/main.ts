@@ -8,7 +8,7 @@
  * every problem.
  */
 import cluster from 'node:cluster'
-import { startApp } from './app.js'
+import { startApp, startPrimaryStore } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/config.js'
 import { serveClusterMetrics, workerMetricsText } from './cluster-metrics.js'
 import { createLogger } from './observability/logger.js'
@@ -51,6 +51,7 @@ async function runWorker(config: Config, clustered: boolean): Promise<void> {
 function runPrimary(config: Config): void {
   const logger = createLogger({ level: config.logLevel, name: 'capture-primary' })
   serveClusterMetrics()
+  startPrimaryStore(config, logger)
   let stopping = false
   const fork = (): void => void cluster.fork()
   for (let i = 0; i < config.workers; i++) fork()

@@ -13,11 +13,10 @@ import {
   type LogRecord, type SkippedLine,
 } from '../sinks/local-log/log-reader.js'
 import type { CliCommand, CliIo } from './main.js'
+import { replayCommand } from './replay-command.js'
+import { UsageError } from './usage-error.js'
 
-/** Bad arguments: runCli prints the message and exits with code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError'
-}
+export { UsageError }
 
 const DIR_HELP = '  --dir DIR       data directory (default: $DATA_DIR, else ./data)'
 const TOPIC_HELP = '  --topic T       only messages for topic T'
@@ -119,4 +118,5 @@ async function tailCommand(args: string[], io: CliIo): Promise<number> {
 export const logCommands: Readonly<Record<string, CliCommand>> = {
   read: { summary: 'print stored messages as NDJSON', usage: readUsage, run: readCommand },
   tail: { summary: 'print the last messages, then follow new ones', usage: tailUsage, run: tailCommand },
+  replay: replayCommand,
 }

@@ -20,6 +20,11 @@ export interface CliIo {
   print(line: string): Promise<void>
   /** Writes one line to stderr. */
   warn(line: string): void
+  /**
+   * A progress line on stderr: redrawn in place on a terminal, else printed at
+   * most every few seconds (and always when `final`).
+   */
+  progress(text: string, final?: boolean): void
   readonly env: Readonly<Record<string, string | undefined>>
   /** Aborted on SIGINT or when stdout closes: long-running commands stop and return. */
   readonly signal: AbortSignal
@@ -100,6 +105,23 @@ function groupUsage(groupName: string, group: Readonly<Record<string, CliCommand
   return lines.join('\n')
 }
 
+const PROGRESS_LINE_EVERY_MS = 5000
+
+function progressWriter(stderr: Writable): CliIo['progress'] {
+  const tty = (stderr as Writable & { isTTY?: boolean }).isTTY === true
+  let last = 0
+  return (text, final = false) => {
+    if (tty) {
+      stderr.write(`\r${text}\x1b[K${final ? '\n' : ''}`)
+      return
+    }
+    const now = Date.now()
+    if (!final && now - last < PROGRESS_LINE_EVERY_MS) return
+    last = now
+    stderr.write(`${text}\n`)
+  }
+}
+
 /** Real or injected streams behind CliIo; SIGINT and a closed stdout abort the signal. */
 function createIo(options: RunCliOptions): { io: CliIo; dispose: () => void } {
   const stdout = options.stdout ?? process.stdout
@@ -119,6 +141,7 @@ function createIo(options: RunCliOptions): { io: CliIo; dispose: () => void } {
       if (!stdout.write(`${line}\n`)) await once(stdout, 'drain', { signal: controller.signal })
     },
     warn: (line) => void stderr.write(`${line}\n`),
+    progress: progressWriter(stderr),
     env: options.env ?? process.env,
     signal: controller.signal,
   }

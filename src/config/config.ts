@@ -6,6 +6,8 @@
  */
 import os from 'node:os'
 import { EnvReader, type Env } from './env-parsers.js'
+import { readLimiterConfig, type LimiterConfig } from './limiter-config.js'
+import { readKafkaConfig, type KafkaConfig } from './kafka-config.js'
 import { bytes, ms, MiB, type Bytes, type Millis } from '../units.js'
 
 export interface Topics {
@@ -29,6 +31,8 @@ export interface HttpLimits {
   readonly decodedBytes: Bytes
   /** Cap on one serialised event envelope. */
   readonly eventBytes: Bytes
+  /** Cap on one recording message (value + key + headers); larger recordings are split. */
+  readonly recordingMessageBytes: Bytes
 }
 
 export interface Config {
@@ -47,6 +51,10 @@ export interface Config {
   readonly localLog: { readonly dataDir: string; readonly segmentBytes: Bytes }
   /** Trust X-Forwarded-For / X-Real-IP for the client ip (upstream does). */
   readonly trustProxyHeaders: boolean
+  /** De-duplication, quotas, rate limits, overflow and their store (docs/limits.md). */
+  readonly limiters: LimiterConfig
+  /** Kafka mode (KAFKA_HOSTS set) and its spool; undefined → the local log is the sink (docs/kafka.md). */
+  readonly kafka: KafkaConfig | undefined
 }
 
 export class ConfigError extends Error {
@@ -78,6 +86,8 @@ export function loadConfig(env: Env = process.env): Config {
       segmentBytes: bytes(read.int('LOCAL_LOG_SEGMENT_BYTES', 128 * MiB, { min: 64 * 1024 })),
     },
     trustProxyHeaders: read.bool('TRUST_PROXY_HEADERS', true),
+    limiters: readLimiterConfig(read),
+    kafka: readKafkaConfig(read),
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems)
   return config
@@ -93,6 +103,7 @@ function readLimits(read: EnvReader): HttpLimits {
     recordingBodyBytes: bytes(read.int('RECORDING_BODY_SIZE', 25 * MiB, { min: 1024 })),
     decodedBytes: bytes(decodedBytes),
     eventBytes: bytes(eventBytes),
+    recordingMessageBytes: bytes(read.int('RECORDING_MESSAGE_MAX_BYTES', 1_000_000, { min: 16 * 1024, max: 64 * MiB })),
   }
 }
 

@@ -41,6 +41,11 @@ export const codes = {
   invalid_timestamp: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'An event\'s timestamp or offset has the wrong type.' },
   invalid_cookieless_mode: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'An event\'s $cookieless_mode is not a boolean.' },
   event_too_deep: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'An event is nested too deeply to be serialised.' },
+  // 400: session recordings (/s, /capture/recording)
+  missing_session_id: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'A recording event has no properties.$session_id.' },
+  invalid_session_id: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'A recording event\'s $session_id is not a string of 1 to 70 characters from [A-Za-z0-9-].' },
+  invalid_window_id: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'A recording event\'s $window_id is not a string.' },
+  missing_snapshot_data: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'A recording event has no properties.$snapshot_data array or object.' },
   // 401: the project token
   no_token: { status: 401, type: 'authentication_error', retryable: false, level: 'info', message: 'No project API key found: send it as api_key, token, properties.token or a Token header.' },
   token_empty: { status: 401, type: 'authentication_error', retryable: false, level: 'info', message: 'The project API key is empty.' },
@@ -57,9 +62,11 @@ export const codes = {
   decoded_too_large: { status: 413, type: 'validation_error', retryable: false, level: 'info', message: 'The decompressed payload is larger than the server accepts.' },
   event_too_large: { status: 413, type: 'validation_error', retryable: false, level: 'info', message: 'An event is larger than the maximum event size.' },
   message_too_large: { status: 413, type: 'validation_error', retryable: false, level: 'warn', message: 'A message is larger than the sink accepts.' },
+  snapshot_item_too_large: { status: 413, type: 'validation_error', retryable: false, level: 'warn', message: 'A single snapshot item is larger than one recording message may be (RECORDING_MESSAGE_MAX_BYTES).' },
   // 429 / 503 / 500
   rate_limited: { status: 429, type: 'throttled', retryable: true, level: 'info', message: 'Rate limit exceeded; retry after the time in Retry-After.' },
   sink_unavailable: { status: 503, type: 'server_error', retryable: true, level: 'error', message: 'Events could not be stored; try again later.' },
+  spool_full: { status: 503, type: 'server_error', retryable: true, level: 'warn', message: 'Kafka cannot take events right now and the local spool is full; retry after the time in Retry-After.' },
   shutting_down: { status: 503, type: 'server_error', retryable: true, level: 'info', message: 'The server is shutting down; try again.' },
   internal_error: { status: 500, type: 'server_error', retryable: true, level: 'error', message: 'Internal error.' },
 } as const satisfies Record<string, CodeSpec>

@@ -5,7 +5,7 @@
  */
 import type { HttpLimits } from '../config/config.js'
 
-export type RouteKind = 'events' | 'readiness' | 'liveness' | 'health' | 'metrics'
+export type RouteKind = 'events' | 'recordings' | 'readiness' | 'liveness' | 'health' | 'metrics'
 
 export interface Route {
   readonly kind: RouteKind
@@ -32,6 +32,9 @@ export function buildRoutes(limits: HttpLimits, options: { exportPrometheus: boo
   events('/capture', limits.eventBodyBytes, true)
   events('/i/v0/e', limits.eventBodyBytes, false)
   events('/batch', limits.batchBodyBytes, false)
+  // Session recordings; no legacy second base64 pass (upstream's /s has none).
+  add('/s', { kind: 'recordings', bodyLimit: limits.recordingBodyBytes, legacyPath: false, isEngage: false })
+  add('/capture/recording', { kind: 'recordings', bodyLimit: limits.recordingBodyBytes, legacyPath: false, isEngage: false })
   const probe = (path: string, kind: RouteKind): void => add(path, { kind, bodyLimit: 0, legacyPath: false, isEngage: false })
   probe('/', 'readiness')
   probe('/_readiness', 'readiness')

@@ -10,7 +10,9 @@ import { CaptureError, isCaptureError } from '../errors/capture-error.js'
 import type { HealthRegistry } from '../observability/health.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
-import { captureEvents, type PipelineDeps } from '../pipeline/capture-events.js'
+import { captureEvents, type CaptureInput, type CaptureOutcome, type PipelineDeps } from '../pipeline/capture-events.js'
+import { captureRecordings } from '../pipeline/recordings/capture-recordings.js'
+import { noReplayOverflow, type ReplayOverflow } from '../pipeline/recordings/replay-overflow.js'
 import type { Clock, RequestContext } from '../pipeline/request-context.js'
 import { parseQuerySentAt } from '../pipeline/timestamp.js'
 import { readBody } from './body-reader.js'
@@ -21,6 +23,8 @@ import { buildRoutes, splitUrl, type Route } from './routes.js'
 export interface ServerDeps {
   readonly config: Config
   readonly pipeline: PipelineDeps
+  /** Sessions whose recordings go to the replay overflow topic; none when absent. */
+  readonly replayOverflow?: ReplayOverflow
   readonly health: HealthRegistry
   readonly metrics: Metrics
   readonly logger: Logger
@@ -31,9 +35,18 @@ export interface ServerDeps {
 
 export function createHttpServer(deps: ServerDeps): http.Server {
   const routes = buildRoutes(deps.config.limits, { exportPrometheus: deps.config.exportPrometheus })
-  const server = http.createServer({ requestTimeout: deps.config.timeouts.bodyMs * 6, headersTimeout: deps.config.timeouts.headersMs }, (req, res) => {
-    void handle(req, res, routes, deps)
-  })
+  const { headersMs, bodyMs } = deps.config.timeouts
+  const server = http.createServer(
+    {
+      headersTimeout: headersMs,
+      // node:http refuses to start when requestTimeout < headersTimeout.
+      requestTimeout: Math.max(bodyMs * 6, headersMs),
+      // Node enforces both timeouts only on this sweep (default every 30 s), which would let a
+      // slowloris client hold its connection up to 30 s past HTTP1_HEADER_READ_TIMEOUT_MS.
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(headersMs / 4)),
+    },
+    (req, res) => void handle(req, res, routes, deps),
+  )
   server.keepAliveTimeout = deps.config.timeouts.keepAliveMs
   return server
 }
@@ -45,7 +58,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Map<str
   const routeName = route?.name ?? 'unknown'
   deps.metrics.inflightRequests.inc()
   try {
-    if (deps.health.lifecycle() === 'draining') res.setHeader('Connection', 'close')
+    closeWhenDraining(res, deps)
     if (route === undefined) throw new CaptureError('not_found', { detail: `No endpoint at ${path}.` })
     await dispatch(req, res, route, query, deps)
   } catch (err) {
@@ -60,6 +73,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Map<str
 async function dispatch(req: IncomingMessage, res: ServerResponse, route: Route, query: URLSearchParams | undefined, deps: ServerDeps): Promise<void> {
   switch (route.kind) {
     case 'events':
+    case 'recordings':
       return handleCapture(req, res, route, query, deps)
     case 'readiness':
       return probe(req, res, deps.health.ready(), deps.health.ready() ? 'capture' : `not ready: ${deps.health.lifecycle()}`)
@@ -93,8 +107,10 @@ async function handleCapture(req: IncomingMessage, res: ServerResponse, route: R
   if (req.method === 'OPTIONS') return replyOk(res, [], false)
   allowMethods(req, ['GET', 'POST'])
   const body = await readBody(req, { limit: route.bodyLimit, stallMs: deps.config.timeouts.bodyMs, routeName: route.name })
-  deps.metrics.payloadBytes.observe({ route: 'events', stage: 'raw' }, body.length)
-  const outcome = await captureEvents(
+  deps.metrics.payloadBytes.observe({ route: route.kind, stage: 'raw' }, body.length)
+  const outcome = await runPipeline(
+    req,
+    route,
     {
       body,
       ctx: requestContext(req, route, query, deps),
@@ -106,9 +122,16 @@ async function handleCapture(req: IncomingMessage, res: ServerResponse, route: R
         legacyPath: route.legacyPath,
       },
     },
-    deps.pipeline,
+    deps,
   )
+  closeWhenDraining(res, deps)
   replyOk(res, outcome.quotaLimited, query?.get('beacon') === '1')
+}
+
+function runPipeline(req: IncomingMessage, route: Route, input: CaptureInput, deps: ServerDeps): Promise<CaptureOutcome> {
+  if (route.kind !== 'recordings') return captureEvents(input, deps.pipeline)
+  const recordingDeps = { ...deps.pipeline, replayOverflow: deps.replayOverflow ?? noReplayOverflow }
+  return captureRecordings({ ...input, userAgent: req.headers['user-agent'] }, recordingDeps)
 }
 
 function requestContext(req: IncomingMessage, route: Route, query: URLSearchParams | undefined, deps: ServerDeps): RequestContext {
@@ -119,6 +142,15 @@ function requestContext(req: IncomingMessage, route: Route, query: URLSearchPara
     headerToken: headerToken(req.headers),
     querySentAtMs: parseQuerySentAt(query?.get('_') ?? query?.get('sent_at')),
   }
+}
+
+/**
+ * While draining, every reply ends its connection, including replies to requests that were
+ * already in flight when draining began; otherwise a keep-alive client holds shutdown open
+ * until SHUTDOWN_TIMEOUT_MS.
+ */
+function closeWhenDraining(res: ServerResponse, deps: ServerDeps): void {
+  if (deps.health.lifecycle() === 'draining' && !res.headersSent) res.setHeader('Connection', 'close')
 }
 
 function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: ServerDeps): void {
@@ -132,6 +164,7 @@ function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: Ser
   }
   // A body we stopped reading, or a client we gave up on, cannot keep the connection.
   const close = error.code === 'body_too_large' || error.code === 'request_timeout' || !req.complete
+  closeWhenDraining(res, deps)
   replyError(res, error, { close })
   if (close) res.once('finish', () => req.socket.destroySoon())
 }

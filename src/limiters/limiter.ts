@@ -17,6 +17,10 @@ export interface LimitRequest {
   readonly token: string
   readonly historical: boolean
   readonly route: 'events' | 'recordings'
+  /** When the request arrived (ctx.now), epoch ms; rate limits and overflow count time from it. */
+  readonly nowMs?: number
+  /** The batch's sent_at, epoch ms, when the client sent one: de-duplication undoes the skew correction with it. */
+  readonly sentAtMs?: number
 }
 
 export interface LimitResult {

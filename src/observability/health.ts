@@ -10,8 +10,17 @@ export interface HealthReport {
 
 export type Lifecycle = 'starting' | 'serving' | 'draining'
 
+export interface RegisterOptions {
+  /**
+   * Whether this component gates readiness (default true). A component whose
+   * failure capture absorbs (Kafka down while the spool takes writes) shows in
+   * /health, and makes it 503, without taking the instance out of rotation.
+   */
+  readonly readiness?: boolean
+}
+
 export interface HealthRegistry {
-  register(name: string, report: () => HealthReport): void
+  register(name: string, report: () => HealthReport, options?: RegisterOptions): void
   setLifecycle(state: Lifecycle): void
   lifecycle(): Lifecycle
   /** Ready to take traffic: serving and every component healthy. */
@@ -23,10 +32,15 @@ export interface HealthRegistry {
 
 export function createHealthRegistry(): HealthRegistry {
   const components = new Map<string, () => HealthReport>()
+  const gating = new Set<string>()
   let state: Lifecycle = 'starting'
-  const allHealthy = (): boolean => [...components.values()].every((report) => report().healthy)
+  const allHealthy = (): boolean => [...gating].every((name) => components.get(name)!().healthy)
   return {
-    register: (name, report) => void components.set(name, report),
+    register: (name, report, options = {}) => {
+      components.set(name, report)
+      if (options.readiness === false) gating.delete(name)
+      else gating.add(name)
+    },
     setLifecycle: (next) => void (state = next),
     lifecycle: () => state,
     ready: () => state === 'serving' && allHealthy(),

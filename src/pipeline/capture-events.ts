@@ -47,7 +47,7 @@ export async function captureEvents(input: CaptureInput, deps: PipelineDeps): Pr
   const sentAtMs = parseSentAt(payload.batchSentAt) ?? input.ctx.querySentAtMs
   const events = validateAll(payload.events, { ...input.ctx, token, sentAtMs }, deps)
   if (events.length === 0) return { quotaLimited: [] }
-  const limits = await deps.limiter.decide({ events, token, historical: payload.historicalMigration, route: 'events' })
+  const limits = await deps.limiter.decide({ events, token, historical: payload.historicalMigration, route: 'events', nowMs: input.ctx.now.ms, sentAtMs })
   const prepareCtx: PrepareContext = { now: input.ctx.now, sentAtMs, historical: payload.historicalMigration, topics: deps.config.topics }
   const messages = prepareKept(events, limits.decisions, prepareCtx, deps)
   if (messages.length > 0) await publish(messages, deps)

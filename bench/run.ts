@@ -1,0 +1,281 @@
+/**
+ * The HTTP benchmark: for each workload × worker count, runs capture (local log
+ * sink, fsync'd before each 200) and the floor server (bench/floor-server.ts)
+ * one after the other on 127.0.0.1, drives each with autocannon from a separate
+ * process (bench/load.ts), samples the server tree's RSS and CPU, and writes
+ * bench/results/<date>-<host>.{json,md} with capture/floor ratios.
+ *
+ *   npx tsx bench/run.ts [--duration 10] [--warmup 2] [--workers 1,2] [--connections 50]
+ *                        [--workloads json5,gzip100,js-e] [--servers floor,capture] [--pool 8] [--rounds 1]
+ *                        [--capture-env KEY=VALUE]... [--no-build | --rebuild] [--no-save] [--profile <dir>]
+ *
+ * Figures from one run are comparable with each other; absolute numbers drift
+ * between runs on shared machines (see bench/README.md).
+ */
+import { fork } from 'node:child_process'
+import { createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { spawnSync } from 'node:child_process'
+import type { LoadJob, LoadMessage, LoadResult } from './load.js'
+import { scrapeTotals, sinkFigures, type MetricTotals, type SinkFigures } from './capture-metrics.js'
+import { cpuPressure, TreeSampler, type TreeStats } from './proc-stats.js'
+import { computeRatios, medianOfRounds, resultsTable, round, sinkTable, writeReport, type BenchReport, type Failure, type Measurement } from './report.js'
+import { ensureCaptureBuild, freePort, startServer, transpileFloor, type RunningServer, type ServerKind } from './servers.js'
+import { buildWorkloads, WORKLOAD_NAMES, type Workload, type WorkloadName } from './workloads.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+interface Options {
+  duration: number
+  warmup: number
+  workers: number[]
+  connections: number
+  workloads: WorkloadName[]
+  servers: ServerKind[]
+  pool: number
+  rounds: number
+  captureEnv: Record<string, string>
+  build: 'auto' | 'never' | 'always'
+  save: boolean
+  profileDir?: string
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const options: Options = { duration: 10, warmup: 2, workers: [1, 2], connections: 50, workloads: [...WORKLOAD_NAMES], servers: ['floor', 'capture'], pool: 8, rounds: 1, captureEnv: {}, build: 'auto', save: true }
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!
+    const value = (): string => {
+      const next = argv[++i]
+      if (next === undefined) throw new Error(`${flag} needs a value`)
+      return next
+    }
+    const list = (): string[] => value().split(',').map((s) => s.trim()).filter(Boolean)
+    switch (flag) {
+      case '--duration': options.duration = positive(flag, value()); break
+      case '--warmup': options.warmup = positive(flag, value()); break
+      case '--connections': options.connections = positive(flag, value()); break
+      case '--pool': options.pool = positive(flag, value()); break
+      case '--rounds': options.rounds = positive(flag, value()); break
+      case '--capture-env': {
+        const [key, ...rest] = value().split('=')
+        if (!key || rest.length === 0) throw new Error('--capture-env expects KEY=VALUE')
+        options.captureEnv[key] = rest.join('=')
+        break
+      }
+      case '--workers': options.workers = list().map((w) => positive(flag, w)); break
+      case '--workloads': options.workloads = list().map((w) => oneOf(flag, w, WORKLOAD_NAMES)); break
+      case '--servers': options.servers = list().map((s) => oneOf(flag, s, ['floor', 'capture'] as const)); break
+      case '--no-build': options.build = 'never'; break
+      case '--rebuild': options.build = 'always'; break
+      case '--no-save': options.save = false; break
+      case '--profile': options.profileDir = resolve(value()); break
+      default: throw new Error(`unknown option ${flag}`)
+    }
+  }
+  return options
+}
+
+function positive(flag: string, text: string): number {
+  const n = Number(text)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a positive number, got ${text}`)
+  return n
+}
+
+function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(text)) throw new Error(`${flag}: ${text} is not one of ${allowed.join(', ')}`)
+  return text as T
+}
+
+/** Cleanups for whatever is running, so Ctrl-C never leaves a server behind. */
+const active = new Set<() => Promise<void>>()
+process.once('SIGINT', () => {
+  void Promise.all([...active].map((cleanup) => cleanup())).finally(() => process.exit(130))
+})
+
+async function checkOneRequest(server: RunningServer, workload: Workload): Promise<void> {
+  const request = workload.requests[0]!
+  const response = await fetch(`http://127.0.0.1:${server.port}${request.path}`, { method: request.method, headers: request.headers, body: request.body })
+  const text = await response.text()
+  if (response.status !== 200 || (server.kind === 'capture' && text !== '{"code":1,"status":"ok"}')) {
+    throw new Error(`sanity request answered ${response.status} ${text.slice(0, 300)}`)
+  }
+}
+
+function runLoad(job: LoadJob, onMeasuring: () => void): Promise<LoadResult> {
+  const child = fork(join(ROOT, 'bench', 'load.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const cleanup = async (): Promise<void> => void child.kill('SIGKILL')
+  active.add(cleanup)
+  return new Promise<LoadResult>((resolvePromise, reject) => {
+    child.on('message', (message: LoadMessage) => {
+      if (message.type === 'measuring') onMeasuring()
+      else if (message.type === 'result') resolvePromise(message.result)
+      else reject(new Error(`load generator failed: ${message.message}`))
+    })
+    child.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)))
+    child.send(job)
+  }).finally(() => active.delete(cleanup))
+}
+
+async function countLines(dir: string): Promise<number> {
+  let lines = 0
+  for (const name of readdirSync(dir)) {
+    for await (const chunk of createReadStream(join(dir, name)) as AsyncIterable<Buffer>) {
+      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++
+    }
+  }
+  return lines
+}
+
+interface Cell {
+  readonly kind: ServerKind
+  readonly workload: Workload
+  readonly workers: number
+}
+
+function serverEnv(cell: Cell, options: Options): Record<string, string> {
+  return cell.kind === 'capture' ? { ...cell.workload.captureEnv, ...options.captureEnv } : {}
+}
+
+function loadJob(cell: Cell, options: Options, port: number): LoadJob {
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: options.connections,
+    warmupSeconds: options.warmup,
+    durationSeconds: options.duration,
+    idReplacement: cell.workload.uniquePerRequest,
+    requests: cell.workload.requests.map((r) => ({ method: r.method, path: r.path, headers: { ...r.headers }, bodyBase64: r.body.toString('base64') })),
+  }
+}
+
+interface Observed {
+  readonly load: LoadResult
+  readonly stats: TreeStats
+  readonly sink?: SinkFigures
+}
+
+/** Warm-up, then the measured phase with RSS/CPU sampling and (capture) two /metrics scrapes. */
+async function observe(server: RunningServer, cell: Cell, options: Options): Promise<Observed> {
+  const sampler = new TreeSampler(server.pid)
+  let metricsBefore: Promise<MetricTotals | undefined> = Promise.resolve(undefined)
+  const load = await runLoad(loadJob(cell, options, server.port), () => {
+    sampler.start()
+    if (cell.kind === 'capture') metricsBefore = scrapeTotals(server.port)
+  })
+  const stats = sampler.stop()
+  const sink = cell.kind === 'capture' ? sinkFigures(await metricsBefore, await scrapeTotals(server.port), load.seconds) : undefined
+  return { load, stats, sink }
+}
+
+async function measure(cell: Cell, options: Options, scripts: Record<ServerKind, string>, tmp: string): Promise<Measurement> {
+  const label = `${cell.kind}-${cell.workload.name}-w${cell.workers}`
+  const loadAvg1Before = round(os.loadavg()[0]!, 2)
+  const dataDir = mkdtempSync(join(tmp, `${label}-data-`))
+  const profileDir = options.profileDir && cell.kind === 'capture' ? join(options.profileDir, label) : undefined
+  if (profileDir) mkdirSync(profileDir, { recursive: true })
+  const env = serverEnv(cell, options)
+  const server = await startServer({
+    kind: cell.kind, script: scripts[cell.kind], workers: cell.workers, port: await freePort(), env,
+    dataDir, logFile: join(tmp, `${label}.log`), cwd: ROOT, cpuProfileDir: profileDir,
+  })
+  active.add(server.stop)
+  try {
+    await checkOneRequest(server, cell.workload)
+    const observed = await observe(server, cell, options)
+    await server.stop()
+    const acknowledged = (1 + observed.load.warmup2xx + observed.load.ok2xx) * cell.workload.eventsPerRequest
+    const durability = cell.kind === 'capture' ? { loggedEvents: await countLines(dataDir), acknowledgedEvents: acknowledged } : undefined
+    return { ...toMeasurement(cell, observed, loadAvg1Before, durability), env }
+  } finally {
+    await server.stop()
+    active.delete(server.stop)
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+function toMeasurement(cell: Cell, { load, stats, sink }: Observed, loadAvg1Before: number, durability: Measurement['durability']): Measurement {
+  const requestsPerSec = load.ok2xx / load.seconds
+  return {
+    workload: cell.workload.name,
+    server: cell.kind,
+    workers: cell.workers,
+    seconds: load.seconds,
+    requestsPerSec: round(requestsPerSec),
+    eventsPerSec: round(requestsPerSec * cell.workload.eventsPerRequest),
+    latencyMs: load.latencyMs,
+    non2xx: load.non2xx,
+    errors: load.errors,
+    timeouts: load.timeouts,
+    statusCodes: load.statusCodes,
+    rss: { maxTotalMiB: stats.maxTotalRssMiB, perProcessMaxMiB: stats.processes.map((p) => ({ role: p.role, maxRssMiB: p.maxRssMiB })) },
+    serverCpuCores: stats.cpuCores,
+    generatorCpuCores: load.generatorCpuCores,
+    loadAvg1Before,
+    cpuPressurePct: cpuPressure(),
+    cpuMicrosPerEvent: requestsPerSec > 0 ? round((stats.cpuCores / (requestsPerSec * cell.workload.eventsPerRequest)) * 1e6, 1) : 0,
+    sink,
+    durability,
+  }
+}
+
+function gitInfo(): { commit: string; dirtyFiles: number } {
+  const git = (...args: string[]): string => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? ''
+  return { commit: git('rev-parse', '--short', 'HEAD') || 'unknown', dirtyFiles: git('status', '--porcelain').split('\n').filter(Boolean).length }
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2))
+  const startedAt = new Date().toISOString()
+  const loadAvgAtStart = os.loadavg().map((n) => round(n, 2))
+  if (loadAvgAtStart[0]! > os.availableParallelism()) {
+    process.stderr.write(`bench: warning: load average ${loadAvgAtStart[0]} exceeds the ${os.availableParallelism()} CPUs; figures will be noisy\n`)
+  }
+  const build = options.servers.includes('capture') ? (options.build === 'never' ? 'not checked' : ensureCaptureBuild(ROOT, options.build === 'always')) : 'unused'
+  const tmp = mkdtempSync(join(os.tmpdir(), 'capture-bench-'))
+  const scripts: Record<ServerKind, string> = { capture: join(ROOT, 'dist', 'main.js'), floor: transpileFloor(ROOT, tmp) }
+  const workloads = buildWorkloads({ poolSize: options.pool }).filter((w) => options.workloads.includes(w.name))
+  process.stderr.write(`bench: ${os.availableParallelism()} CPUs shared by generator and server; logs in ${tmp}\n`)
+  const runs: Measurement[] = []
+  const failures: Failure[] = []
+  const cells = workloads.flatMap((workload) => options.workers.flatMap((workers) => options.servers.map((kind): Cell => ({ kind, workload, workers }))))
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const cell of cells) {
+      process.stderr.write(`bench: round ${round}/${options.rounds} ${cell.workload.name} × ${cell.workers} worker(s) × ${cell.kind} … `)
+      try {
+        const m = { ...(await measure(cell, options, scripts, tmp)), round }
+        runs.push(m)
+        process.stderr.write(`${Math.round(m.eventsPerSec).toLocaleString('en-US')} events/s, p99 ${m.latencyMs.p99} ms, server CPU ${m.serverCpuCores} (${m.cpuMicrosPerEvent} µs/event), CPU pressure ${m.cpuPressurePct ?? '–'}%\n`)
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err)
+        failures.push({ workload: cell.workload.name, server: cell.kind, workers: cell.workers, round, error })
+        process.stderr.write(`FAILED: ${error}\n`)
+      }
+    }
+  }
+  const measurements = medianOfRounds(runs)
+  const cpu = os.cpus()[0]
+  const report: BenchReport = {
+    startedAt,
+    machine: { host: os.hostname(), nproc: os.availableParallelism(), cpuModel: cpu?.model.trim() ?? 'unknown', memoryGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, kernel: os.release(), loadAvgAtStart },
+    code: { ...gitInfo(), build },
+    settings: { durationSeconds: options.duration, warmupSeconds: options.warmup, connections: options.connections, pipelining: 1, workers: options.workers, poolSize: options.pool, rounds: options.rounds, generator: 'autocannon 9 (programmatic, one process, main thread)' },
+    workloads: workloads.map((w) => ({ name: w.name, description: w.description, eventsPerRequest: w.eventsPerRequest, meanEventBytes: w.meanEventBytes, meanBodyBytes: w.meanBodyBytes })),
+    measurements,
+    runs,
+    failures,
+    ratios: computeRatios(measurements),
+  }
+  process.stdout.write(`\n${resultsTable(report)}\n${sinkTable(report).join('\n')}\n\n`)
+  if (options.save) {
+    const files = writeReport(join(ROOT, 'bench', 'results'), report)
+    process.stdout.write(`wrote ${files.json}\nwrote ${files.md}\n`)
+  }
+  if (!options.profileDir) rmSync(tmp, { recursive: true, force: true })
+  if (failures.length > 0) process.exitCode = 1
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,184 @@
+/**
+ * KafkaSink: publishes prepared messages with librdkafka (idempotent,
+ * acks=all, murmur2_random, compressed batches) and resolves only when Kafka
+ * has acknowledged every one of them.
+ *
+ * Completion is counted per publish (PublishTracker), not promised per
+ * message. `send` reports exactly which messages were not acknowledged, so
+ * the spool (spool/spooling-sink.ts) can store those; `publish` is the plain
+ * Sink contract and rejects with 503 sink_unavailable or 413
+ * message_too_large.
+ *
+ * Invariants: messages of one publish are enqueued in order and enqueueing
+ * stops at the first refusal, so per-key order is never broken by a partial
+ * enqueue; after close() starts, publish rejects with shutting_down while
+ * publishes already started complete (delivered, or reported undelivered once
+ * the flush bound is reached).
+ */
+import { CaptureError } from '../../errors/capture-error.js'
+import type { KafkaConfig } from '../../config/kafka-config.js'
+import type { HealthReport } from '../../observability/health.js'
+import type { Logger } from '../../observability/logger.js'
+import type { DeliveryErrorCause, Metrics } from '../../observability/metrics.js'
+import type { PreparedMessage, Sink } from '../sink.js'
+import { BrokerReachability, type ReachabilityReport } from './broker-reachability.js'
+import { deliveryErrorCause, publishError } from './delivery-errors.js'
+import { ProducerConnection } from './producer-connection.js'
+import { PublishTracker, type DeliveryRef, type SendResult } from './publish-tracker.js'
+import type { RdDeliveryReport, RdHeaders, RdKafkaError, RdKafkaModule, RdProducer } from './rdkafka-module.js'
+
+export type { SendResult } from './publish-tracker.js'
+
+export interface KafkaSinkDeps {
+  readonly rdkafka: RdKafkaModule
+  readonly logger: Logger
+  readonly metrics: Metrics
+  /** Epoch ms; defaults to Date.now. */
+  readonly clock?: () => number
+}
+
+export interface KafkaSink extends Sink {
+  readonly kind: 'kafka'
+  /** Like publish, but reports the messages Kafka did not acknowledge instead of throwing. */
+  send(messages: readonly PreparedMessage[]): Promise<SendResult>
+  /** At least one broker connection is up (no I/O). */
+  isReachable(): boolean
+  reachability(): ReachabilityReport
+}
+
+export async function createKafkaSink(deps: KafkaSinkDeps, config: KafkaConfig): Promise<KafkaSink> {
+  const sink = new RdKafkaSink(deps, config)
+  await sink.connect()
+  return sink
+}
+
+class RdKafkaSink implements KafkaSink {
+  readonly kind = 'kafka' as const
+  private readonly connection: ProducerConnection
+  private readonly brokers: BrokerReachability
+  private readonly inflight = new Set<PublishTracker>()
+  private readonly toError = (cause: DeliveryErrorCause, err: unknown): CaptureError =>
+    err instanceof CaptureError ? err : publishError(cause, err)
+  private closing: Promise<void> | undefined
+
+  constructor(private readonly deps: KafkaSinkDeps, private readonly config: KafkaConfig) {
+    this.brokers = new BrokerReachability(deps.clock ?? Date.now, (reachable, reason) => {
+      deps.metrics.kafkaReachable.set(reachable ? 1 : 0)
+      deps.logger[reachable ? 'info' : 'warn']({ reason }, reachable ? 'kafka reachable' : 'kafka unreachable')
+    })
+    deps.metrics.kafkaReachable.set(0)
+    this.connection = new ProducerConnection(
+      { rdkafka: deps.rdkafka, logger: deps.logger, reachability: this.brokers, onReport: this.onReport, onLost: () => this.abandonInflight('fatal') },
+      config,
+    )
+  }
+
+  connect(): Promise<boolean> {
+    return this.connection.start()
+  }
+
+  async publish(messages: readonly PreparedMessage[]): Promise<void> {
+    if (this.closing !== undefined) throw new CaptureError('shutting_down')
+    const result = await this.send(messages)
+    if (!result.ok) throw result.error
+  }
+
+  send(messages: readonly PreparedMessage[]): Promise<SendResult> {
+    if (this.closing !== undefined) return Promise.resolve(this.refuse(messages, 'shutdown', new CaptureError('shutting_down')))
+    if (messages.length === 0) return Promise.resolve({ ok: true })
+    const producer = this.connection.current()
+    if (producer === undefined) return Promise.resolve(this.refuse(messages, 'not_connected', new Error('the producer is not connected')))
+    return new Promise<SendResult>((resolve) => {
+      const tracker = new PublishTracker(messages, this.toError, (result) => {
+        this.inflight.delete(tracker)
+        resolve(result)
+      })
+      this.inflight.add(tracker)
+      this.enqueue(producer, messages, tracker)
+    })
+  }
+
+  isReachable(): boolean {
+    return this.brokers.isReachable()
+  }
+
+  reachability(): ReachabilityReport {
+    return this.brokers.report()
+  }
+
+  health(): HealthReport {
+    if (this.closing !== undefined) return { healthy: false, detail: 'closed' }
+    const report = this.brokers.report()
+    const since = new Date(report.sinceMs).toISOString()
+    return report.reachable
+      ? { healthy: true, detail: `kafka reachable since ${since}` }
+      : { healthy: false, detail: `kafka unreachable since ${since}: ${report.detail}` }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown()
+    return this.closing
+  }
+
+  private async shutDown(): Promise<void> {
+    const flushed = await this.connection.flush(this.config.flushTimeoutMs)
+    // Delivery reports reach JS just after the flush returns; give them a moment.
+    await waitUntil(() => this.inflight.size === 0, flushed ? 1000 : 100)
+    if (this.inflight.size > 0) {
+      this.deps.logger.warn({ publishes: this.inflight.size, flushTimeoutMs: this.config.flushTimeoutMs }, 'kafka flush bound reached; publishes left undelivered')
+      this.abandonInflight('shutdown')
+    }
+    await this.connection.close()
+  }
+
+  private enqueue(producer: RdProducer, messages: readonly PreparedMessage[], tracker: PublishTracker): void {
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index]!
+      const value = Buffer.from(message.value, 'utf8')
+      const ref: DeliveryRef = { tracker, index }
+      try {
+        producer.produce(message.topic, null, value, message.key, null, ref, headerList(message.headers))
+      } catch (err) {
+        const cause = deliveryErrorCause(err as RdKafkaError)
+        this.deps.metrics.kafkaDeliveryErrors.inc({ cause }, messages.length - index)
+        const size = { limit: this.config.messageMaxBytes, size: value.length + Buffer.byteLength(message.key ?? '') }
+        tracker.notEnqueued(index, cause, cause === 'message_too_large' ? publishError(cause, err, size) : err)
+        return
+      }
+    }
+  }
+
+  private readonly onReport = (err: RdKafkaError | null, report: RdDeliveryReport): void => {
+    const ref = report.opaque as DeliveryRef | undefined
+    if (ref === undefined) return
+    if (err === null || err === undefined) {
+      this.brokers.onDelivered()
+      ref.tracker.delivered(ref.index)
+      return
+    }
+    const cause = deliveryErrorCause(err)
+    this.deps.metrics.kafkaDeliveryErrors.inc({ cause })
+    ref.tracker.failed(ref.index, cause, err)
+  }
+
+  private refuse(messages: readonly PreparedMessage[], cause: DeliveryErrorCause, err: unknown): SendResult {
+    if (messages.length > 0) this.deps.metrics.kafkaDeliveryErrors.inc({ cause }, messages.length)
+    return { ok: false, error: this.toError(cause, err), retryable: true, undelivered: messages }
+  }
+
+  private abandonInflight(cause: DeliveryErrorCause): void {
+    const error = new Error(cause === 'shutdown' ? 'not delivered before the shutdown flush bound' : 'the producer failed fatally')
+    for (const tracker of [...this.inflight]) tracker.forceSettle(cause, error)
+  }
+}
+
+function headerList(headers: Readonly<Record<string, string>>): RdHeaders {
+  const list: RdHeaders = []
+  for (const name in headers) list.push({ [name]: headers[name]! })
+  return list
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+}

@@ -1,0 +1,150 @@
+/**
+ * RedisStore: the Store shared by every capture instance through one Redis.
+ *
+ * Requirements: one round trip per call whatever the number of keys (MGET, one
+ * Lua call), and calls made in the same tick share it (ioredis auto-pipelining);
+ * never queue or hang while Redis is away: no offline queue, a response
+ * timeout (REDIS_RESPONSE_TIMEOUT_MS) on every command, so callers fail open at
+ * once; reconnect in the background forever, so limits come back by themselves.
+ * Every key is prefixed with REDIS_KEY_PREFIX.
+ */
+import { Redis } from 'ioredis'
+import type { HealthReport } from '../observability/health.js'
+import type { Logger } from '../observability/logger.js'
+import type { Metrics, StoreOp } from '../observability/metrics.js'
+import { ms, type Millis } from '../units.js'
+import { SET_KEYS, TAKE_TOKENS } from './redis-scripts.js'
+import type { BucketTake, Store, TakeVerdict } from './store.js'
+
+export interface RedisStoreOptions {
+  readonly url: string
+  readonly keyPrefix: string
+  readonly connectTimeout: Millis
+  readonly responseTimeout: Millis
+}
+
+export interface RedisStoreDeps {
+  readonly logger: Logger
+  readonly metrics: Pick<Metrics, 'storeOpDuration' | 'storeConnected'>
+}
+
+/** ioredis flattens array arguments, so huge batches never go through a JS spread (argument count limit). */
+interface ScriptCommands {
+  captureTakeTokens(numKeys: number, keysThenArgs: (string | number)[]): Promise<[number, number]>
+  captureSetKeys(numKeys: number, keys: string[], ttlMs: number): Promise<number>
+}
+
+const RECONNECT_MAX_DELAY_MS = 2000
+const ERROR_LOG_EVERY_MS = 10_000
+
+export async function createRedisStore(deps: RedisStoreDeps, options: RedisStoreOptions): Promise<Store> {
+  const client = new Redis(options.url, {
+    lazyConnect: true,
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: options.connectTimeout,
+    commandTimeout: options.responseTimeout,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), RECONNECT_MAX_DELAY_MS),
+    disableClientInfo: true,
+    // RESP2: we need no RESP3 types, and its replies are a little cheaper to parse.
+    protocol: 2,
+    connectionName: 'capture',
+    scripts: {
+      captureTakeTokens: { lua: TAKE_TOKENS },
+      captureSetKeys: { lua: SET_KEYS },
+    },
+  })
+  const scripts = client as unknown as ScriptCommands
+  const connection = watchConnection(client, deps, options.url)
+  try {
+    await client.connect()
+  } catch (err) {
+    // Not fatal: limiters fail open and ioredis keeps reconnecting in the background.
+    deps.logger.warn({ err, url: redactUrl(options.url) }, 'redis unreachable at startup; limiters fail open until it answers')
+  }
+  const prefix = options.keyPrefix
+  const timed = <T>(op: StoreOp, work: Promise<T>): Promise<T> => {
+    const stop = deps.metrics.storeOpDuration.startTimer({ store: 'redis', op })
+    return work.finally(stop)
+  }
+
+  return {
+    kind: 'redis',
+    async hasKeys(keys) {
+      if (keys.length === 0) return []
+      const values = await timed('has', client.mget(keys.map((key) => prefix + key)))
+      return values.map((value) => value !== null)
+    },
+    async setKeys(keys, ttl) {
+      if (keys.length === 0) return
+      await timed('set', scripts.captureSetKeys(keys.length, keys.map((key) => prefix + key), Math.max(1, Math.round(ttl))))
+    },
+    async takeTokens(takes, nowMs) {
+      if (takes.length === 0) return { allowed: true }
+      const [index, waitMs] = await timed('take', scripts.captureTakeTokens(takes.length, takeArgs(takes, prefix, nowMs)))
+      return toVerdict(Number(index), Number(waitMs))
+    },
+    async sortedSetMembersFrom(key, minScore) {
+      return timed('members', client.zrangebyscore(prefix + key, minScore, '+inf'))
+    },
+    health: () => connection.report(),
+    async close() {
+      connection.markClosing()
+      try {
+        await client.quit()
+      } catch {
+        client.disconnect()
+      }
+    },
+  }
+}
+
+function takeArgs(takes: readonly BucketTake[], prefix: string, nowMs: number): (string | number)[] {
+  const keysThenArgs: (string | number)[] = takes.map((take) => prefix + take.key)
+  keysThenArgs.push(Math.round(nowMs))
+  for (const take of takes) keysThenArgs.push(take.perSecond, take.burst, take.cost)
+  return keysThenArgs
+}
+
+function toVerdict(index: number, waitMs: number): TakeVerdict {
+  return index === 0 ? { allowed: true } : { allowed: false, index: index - 1, retryAfter: ms(waitMs) }
+}
+
+/** Tracks the connection for health and logs each transition once (errors at most every 10 s). */
+function watchConnection(client: Redis, deps: RedisStoreDeps, url: string) {
+  const state = { up: false, closing: false, downSince: new Date(), lastErrorLog: -Infinity, everUp: false }
+  deps.metrics.storeConnected.set({ store: 'redis' }, 0)
+  client.on('ready', () => {
+    if (state.everUp) deps.logger.info({ url: redactUrl(url) }, 'redis reachable again; limiters use it')
+    else deps.logger.info({ url: redactUrl(url) }, 'redis connected')
+    state.up = true
+    state.everUp = true
+    deps.metrics.storeConnected.set({ store: 'redis' }, 1)
+  })
+  client.on('close', () => {
+    if (state.up && !state.closing) deps.logger.warn({ url: redactUrl(url) }, 'redis connection lost; limiters fail open while reconnecting')
+    if (state.up) state.downSince = new Date()
+    state.up = false
+    deps.metrics.storeConnected.set({ store: 'redis' }, 0)
+  })
+  client.on('error', (err: Error) => {
+    const now = Date.now()
+    if (state.closing || now - state.lastErrorLog < ERROR_LOG_EVERY_MS) return
+    state.lastErrorLog = now
+    deps.logger.warn({ err: err.message, url: redactUrl(url) }, 'redis error')
+  })
+  return {
+    markClosing: (): void => void (state.closing = true),
+    report: (): HealthReport =>
+      state.up
+        ? { healthy: true, detail: 'redis: connected' }
+        // Healthy on purpose: Redis down is not an outage (limiters fail open), so readiness must not fail.
+        : { healthy: true, detail: `redis: unreachable since ${state.downSince.toISOString()}; limiters fail open` },
+  }
+}
+
+/** Drops a password from redis://user:pass@host so it never reaches a log. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')
+}
