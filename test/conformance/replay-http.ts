@@ -4,6 +4,7 @@
  * normalised the way fetch would).
  */
 import http from 'node:http'
+import { fileURLToPath } from 'node:url'
 
 export interface ReplayRequest {
   readonly method: string
@@ -46,4 +47,6 @@ export function send(baseUrl: string, request: ReplayRequest): Promise<ReplayRes
 export const OK_BODY = '{"code":1,"status":"ok"}'
 
 /** The shared, read-only conformance data (upstream dump, SDK wire samples). */
-export const SHARED_CONFORMANCE_DIR = process.env.CAPTURE_CONFORMANCE_DIR ?? '/work/shared/conformance'
+/** `shared/` sits beside the checkout (as it does in CI); CAPTURE_CONFORMANCE_DIR overrides. */
+export const SHARED_CONFORMANCE_DIR =
+  process.env.CAPTURE_CONFORMANCE_DIR ?? fileURLToPath(new URL('../../../shared/conformance', import.meta.url))

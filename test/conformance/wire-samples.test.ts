@@ -13,9 +13,12 @@
  * (gunzip by magic bytes, urlencoded form `data=`, base64), and checked
  * against the sample's own `decoded.json` when the recorder kept it.
  *
- * Not replayed here (each is listed as a skipped test with its reason):
- * OPTIONS preflights, /flags and /decide, remote config under /array/,
- * session recordings on /s/, and Capture V1 (/i/v1/*).
+ * The other recorded requests are replayed too, and pinned to what capture
+ * answers: CORS preflights on capture routes → 200; session recordings on
+ * /s/ → 200 with `$snapshot_items` messages (their content is checked in
+ * test/recordings); /flags, /decide, remote config under /array/ and Capture
+ * V1 (/i/v1/*) are not capture's (PostHog serves flags and config from other
+ * services; V1 is not implemented) → 404 not_found.
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -45,7 +48,7 @@ interface LoadedSample {
   readonly sample: Sample
 }
 
-type SkipReason = 'not an ingest method' | 'feature flags' | 'remote config' | 'session recording (/s)' | 'Capture V1 (/i/v1)' | 'not a capture route'
+type OtherKind = 'preflight' | 'feature flags' | 'remote config' | 'session recording (/s)' | 'Capture V1 (/i/v1)' | 'not a capture route'
 
 const INGEST_PATHS = new Set(['/batch', '/e', '/i/v0/e', '/engage', '/track', '/capture'])
 /** Hop-by-hop and framing headers that the replay client sets itself. */
@@ -68,13 +71,13 @@ function pathOf(url: string): string {
   return route.length > 1 && route.endsWith('/') ? route.slice(0, -1) : route
 }
 
-function skipReason(sample: Sample): SkipReason | undefined {
+function otherKind(sample: Sample): OtherKind | undefined {
   const route = pathOf(sample.url)
-  if (sample.method !== 'POST' && sample.method !== 'GET') return 'not an ingest method'
   if (route === '/flags' || route === '/decide') return 'feature flags'
   if (route.startsWith('/array/')) return 'remote config'
-  if (route === '/s') return 'session recording (/s)'
   if (route.startsWith('/i/v1/')) return 'Capture V1 (/i/v1)'
+  if (sample.method !== 'POST' && sample.method !== 'GET') return 'preflight'
+  if (route === '/s') return 'session recording (/s)'
   if (!INGEST_PATHS.has(route)) return 'not a capture route'
   return undefined
 }
@@ -176,28 +179,52 @@ function title({ file, line, sample }: LoadedSample): string {
   return `${file}:${line} ${sample.method} ${sample.url} (recorded ${sample.response?.status ?? '?'})`
 }
 
+/** Requests that carry no analytics events: pin what capture answers. */
+async function replayOther(sample: Sample, kind: OtherKind): Promise<void> {
+  const app = await startTestApp({ overrides: { clock: fixedClock(sample.t) } })
+  try {
+    const res = await send(app.url, { method: sample.method, path: sample.url, headers: replayHeaders(sample), body: Buffer.from(sample.body_b64 ?? '', 'base64') })
+    const records = await app.readLog()
+    if (kind === 'preflight') {
+      assert.equal(res.status, 200, `preflight status: ${res.text}`)
+      if (sample.headers.origin !== undefined) assert.equal(res.headers['access-control-allow-origin'], sample.headers.origin)
+      assert.equal(records.length, 0)
+    } else if (kind === 'session recording (/s)') {
+      assert.equal(res.status, 200, `status ${res.status}: ${res.text}`)
+      assert.ok(records.length > 0, 'a recording request writes messages')
+      for (const record of records) assert.equal((record.value as { event: unknown }).event, '$snapshot_items')
+    } else {
+      assert.equal(res.status, 404, `${kind}: status ${res.status}`)
+      assert.equal((JSON.parse(res.text) as { code: unknown }).code, 'not_found')
+      assert.equal(records.length, 0)
+    }
+  } finally {
+    await app.close()
+  }
+}
+
 describe('wire samples from real SDKs', () => {
   const samples = loadSamples()
-  const skipped = new Map<SkipReason, number>()
+  const others = new Map<OtherKind, number>()
   for (const loaded of samples) {
-    const reason = skipReason(loaded.sample)
-    if (reason !== undefined) skipped.set(reason, (skipped.get(reason) ?? 0) + 1)
+    const kind = otherKind(loaded.sample)
+    if (kind !== undefined) others.set(kind, (others.get(kind) ?? 0) + 1)
   }
 
-  it('replays 85 ingest requests and skips 26 others, by reason', () => {
-    assert.deepEqual(Object.fromEntries([...skipped].sort(([a], [b]) => a.localeCompare(b))), {
+  it('holds 85 analytics requests and 26 others, by kind', () => {
+    assert.deepEqual(Object.fromEntries([...others].sort(([a], [b]) => a.localeCompare(b))), {
       'Capture V1 (/i/v1)': 3,
-      'feature flags': 10,
-      'not an ingest method': 5,
+      'feature flags': 11,
+      preflight: 4,
       'remote config': 6,
       'session recording (/s)': 2,
     })
-    assert.equal(samples.length - [...skipped.values()].reduce((a, b) => a + b, 0), 85)
+    assert.equal(samples.length - [...others.values()].reduce((a, b) => a + b, 0), 85)
   })
 
   for (const loaded of samples) {
-    const reason = skipReason(loaded.sample)
-    if (reason !== undefined) it(title(loaded), { skip: reason }, () => {})
+    const kind = otherKind(loaded.sample)
+    if (kind !== undefined) it(`${title(loaded)} → ${kind}`, () => replayOther(loaded.sample, kind))
     else it(title(loaded), () => replaySample(loaded.sample))
   }
 })

@@ -16,10 +16,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { fixedClock } from '../../src/pipeline/request-context.js'
-import { send } from '../conformance/replay-http.js'
+import { send, SHARED_CONFORMANCE_DIR } from '../conformance/replay-http.js'
 import { startTestApp } from '../helpers/test-app.js'
 
-const SAMPLES = '/work/shared/conformance/wire-samples'
+const SAMPLES = `${SHARED_CONFORMANCE_DIR}/wire-samples`
 const OK = '{"code":1,"status":"ok"}'
 const DROPPED_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding'])
 
