@@ -19,11 +19,12 @@
  * invalid: its "on" figure would not have paid for de-duplication.
  */
 import { execFileSync, fork } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { LoadJob, LoadMessage, LoadResult } from './load.js'
+import { cpuTicks, TreeSampler } from './proc-stats.js'
 import { ensureCaptureBuild, freePort, startServer } from './servers.js'
 import { buildWorkloads, type BenchRequest } from './workloads.js'
 
@@ -53,6 +54,9 @@ interface Cell {
   readonly mode: Mode
   readonly round: number
   readonly eventsPerSecond: number
+  /** CPU used by capture's process tree and by redis-server (when this bench started it), in cores. */
+  readonly captureCores: number
+  readonly redisCores?: number
   readonly p99Ms: number
   readonly non2xx: number
   readonly failOpens: number
@@ -95,11 +99,12 @@ function workloads(): BenchWorkload[] {
   ]
 }
 
-function runLoad(job: LoadJob): Promise<LoadResult> {
+function runLoad(job: LoadJob, onMeasuring: () => void): Promise<LoadResult> {
   const child = fork(join(ROOT, 'bench', 'load.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return new Promise<LoadResult>((resolvePromise, reject) => {
     child.on('message', (message: LoadMessage) => {
-      if (message.type === 'result') resolvePromise(message.result)
+      if (message.type === 'measuring') onMeasuring()
+      else if (message.type === 'result') resolvePromise(message.result)
       else if (message.type === 'error') reject(new Error(message.message))
     })
     child.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)))
@@ -120,27 +125,51 @@ function modeEnv(mode: Mode, redisUrl: string): Record<string, string> {
   return { DEDUP_ENABLED: mode === 'redis' ? 'true' : 'false', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix }
 }
 
-async function measure(workload: BenchWorkload, mode: Mode, round: number, options: Options, redisUrl: string, tmp: string): Promise<Cell> {
+/** CPU of one process over the measured phase, in cores. */
+function processCpu(pid: number | undefined): { start(): void; stop(): number | undefined } {
+  let ticks: number | undefined
+  let at = 0
+  return {
+    start: () => void ((ticks = pid === undefined ? undefined : cpuTicks(pid)), (at = performance.now())),
+    stop: () => {
+      const end = pid === undefined ? undefined : cpuTicks(pid)
+      if (ticks === undefined || end === undefined) return undefined
+      return Math.round(((end - ticks) / 100 / ((performance.now() - at) / 1000)) * 100) / 100
+    },
+  }
+}
+
+async function measure(workload: BenchWorkload, mode: Mode, round: number, options: Options, redis: Redis, tmp: string): Promise<Cell> {
+  const redisUrl = redis.url
   const dataDir = mkdtempSync(join(tmp, `${workload.name}-${mode}-`))
   const server = await startServer({
     kind: 'capture', script: join(ROOT, 'dist', 'main.js'), workers: options.workers, port: await freePort(),
     env: modeEnv(mode, redisUrl), dataDir, logFile: join(tmp, `${workload.name}-${mode}-${round}.log`), cwd: ROOT,
   })
   try {
+    const sampler = new TreeSampler(server.pid)
+    const redisCpu = processCpu(redis.pid)
     const load = await runLoad({
       url: `http://127.0.0.1:${server.port}`, connections: options.connections, warmupSeconds: options.warmup, durationSeconds: options.duration,
       idReplacement: true,
       requests: workload.requests.map((r) => ({ method: r.method, path: r.path, headers: { ...r.headers }, bodyBase64: r.body.toString('base64') })),
+    }, () => {
+      sampler.start()
+      redisCpu.start()
     })
+    const stats = sampler.stop()
+    const redisCores = redisCpu.stop()
     const cell: Cell = {
       workload: workload.name, mode, round,
       eventsPerSecond: Math.round((load.ok2xx * workload.eventsPerRequest) / load.seconds),
+      captureCores: stats.cpuCores,
+      redisCores,
       p99Ms: load.latencyMs.p99,
       non2xx: load.non2xx + load.errors,
       failOpens: await metricSum(server.port, 'capture_limiter_fail_open_total'),
       duplicates: await metricSum(server.port, 'capture_events_dropped_total{cause="duplicate"}'),
     }
-    process.stderr.write(`  ${workload.name} ${mode} round ${round}: ${cell.eventsPerSecond} events/s, p99 ${cell.p99Ms} ms, non-2xx ${cell.non2xx}, fail-opens ${cell.failOpens}, duplicates ${cell.duplicates}\n`)
+    process.stderr.write(`  ${workload.name} ${mode} round ${round}: ${cell.eventsPerSecond} events/s, capture ${cell.captureCores} cores, redis ${cell.redisCores ?? '?'} cores, p99 ${cell.p99Ms} ms, non-2xx ${cell.non2xx}, fail-opens ${cell.failOpens}, duplicates ${cell.duplicates}\n`)
     return cell
   } finally {
     await server.stop()
@@ -156,42 +185,64 @@ const median = (values: number[]): number => {
 
 function report(cells: readonly Cell[], options: Options): string {
   const lines = [
-    `# De-duplication cost (${new Date().toISOString()}, ${os.hostname()}, ${os.cpus().length} cores, WORKERS=${options.workers}, ${options.connections} connections, ${options.duration} s × ${options.rounds} rounds)`,
+    `# De-duplication cost (${new Date().toISOString()}, ${os.hostname()}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end)`,
     '',
-    '| workload | mode | events/s (median) | rounds | p99 ms | vs off | valid |',
-    '|---|---|---|---|---|---|---|',
+    `WORKERS=${options.workers}, ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s measured, ${options.rounds} rounds (order alternated), medians.`,
+    'Every event unique; "off" = DEDUP_ENABLED=false, "redis" = DEDUP_ENABLED=true with REDIS_URL (both with REDIS_URL). ',
+    'events/CPU-s = events/s ÷ (capture + redis-server CPU): the cost per event, less sensitive than events/s to other work on the machine.',
+    '',
+    '| workload | mode | events/s | rounds | vs off | capture cores | redis cores | events/CPU-s | vs off | p99 ms | valid |',
+    '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|',
   ]
+  const perCpu = (c: Cell): number => Math.round(c.eventsPerSecond / Math.max(0.01, c.captureCores + (c.redisCores ?? 0)))
+  const pct = (value: number, base: number): string => (base > 0 ? `${Math.round((value / base) * 1000) / 10}%` : '-')
   for (const workload of options.workloads) {
-    const off = median(cells.filter((c) => c.workload === workload && c.mode === 'off').map((c) => c.eventsPerSecond))
+    const offCells = cells.filter((c) => c.workload === workload && c.mode === 'off')
+    const offEps = median(offCells.map((c) => c.eventsPerSecond))
+    const offPerCpu = median(offCells.map(perCpu))
     for (const mode of options.modes) {
       const mine = cells.filter((c) => c.workload === workload && c.mode === mode)
       if (mine.length === 0) continue
       const eps = median(mine.map((c) => c.eventsPerSecond))
+      const cpu = median(mine.map(perCpu))
       const valid = mine.every((c) => c.non2xx === 0 && c.failOpens === 0 && c.duplicates === 0)
-      lines.push(`| ${workload} | ${mode} | ${eps} | ${mine.map((c) => c.eventsPerSecond).join(', ')} | ${median(mine.map((c) => c.p99Ms))} | ${off > 0 ? `${Math.round((eps / off) * 1000) / 10}%` : '-'} | ${valid ? 'yes' : 'NO (errors, fail-opens or duplicates)'} |`)
+      const cores = (values: number[]): string => String(Math.round(median(values.map((v) => v * 100))) / 100)
+      lines.push(
+        `| ${workload} | ${mode} | ${eps} | ${mine.map((c) => c.eventsPerSecond).join(', ')} | ${pct(eps, offEps)} | ${cores(mine.map((c) => c.captureCores))} | ` +
+          `${mine.some((c) => c.redisCores !== undefined) ? cores(mine.map((c) => c.redisCores ?? 0)) : '?'} | ${cpu} | ${pct(cpu, offPerCpu)} | ${median(mine.map((c) => c.p99Ms))} | ` +
+          `${valid ? 'yes' : 'NO (errors, fail-opens or duplicates)'} |`,
+      )
     }
   }
   return lines.join('\n') + '\n'
 }
 
-function ownRedis(tmp: string): { url: string; stop(): void } {
+interface Redis {
+  readonly url: string
+  /** Known when this bench started the server: its CPU is then reported too. */
+  readonly pid?: number
+  stop(): void
+}
+
+async function ownRedis(tmp: string): Promise<Redis> {
   const dir = join(tmp, 'redis')
-  const port = 20_000 + Math.floor(Math.random() * 20_000)
+  const port = await freePort()
   const url = execFileSync(join(ROOT, 'scripts', 'redis-up.sh'), [dir, String(port)], { encoding: 'utf8' }).trim().split('\n').pop()!
-  return { url, stop: () => void execFileSync(join(ROOT, 'scripts', 'redis-down.sh'), [dir], { stdio: 'inherit' }) }
+  const pid = Number(readFileSync(join(dir, 'redis.pid'), 'utf8').trim())
+  return { url, pid, stop: () => void execFileSync(join(ROOT, 'scripts', 'redis-down.sh'), [dir], { stdio: 'inherit' }) }
 }
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2))
   if (options.build) ensureCaptureBuild(ROOT, false)
   const tmp = mkdtempSync(join(os.tmpdir(), 'capture-bench-dedup-'))
-  const redis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, stop: () => {} } : ownRedis(tmp)
+  const redis: Redis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, stop: () => {} } : await ownRedis(tmp)
   const all = workloads().filter((w) => options.workloads.includes(w.name))
   const cells: Cell[] = []
   try {
     for (let round = 0; round < options.rounds; round++) {
       const order = round % 2 === 0 ? options.modes : [...options.modes].reverse()
-      for (const workload of all) for (const mode of order) cells.push(await measure(workload, mode, round, options, redis.url, tmp))
+      for (const workload of all) for (const mode of order) cells.push(await measure(workload, mode, round, options, redis, tmp))
     }
   } finally {
     redis.stop()

@@ -82,6 +82,8 @@ export interface BenchReport {
     readonly workers: readonly number[]
     readonly poolSize: number
     readonly rounds: number
+    /** Extra node flags both servers ran with (--node-arg). */
+    readonly nodeArgs: readonly string[]
     readonly generator: string
   }
   readonly workloads: readonly { name: WorkloadName; description: string; eventsPerRequest: number; meanEventBytes: number; meanBodyBytes: number }[]
@@ -152,7 +154,7 @@ export function markdownReport(report: BenchReport): string {
     `Machine: ${m.host}, ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB RAM, Node ${m.node}, Linux ${m.kernel}; load average at start ${m.loadAvgAtStart.join(' / ')}.`,
     `Code: ${report.code.commit}${report.code.dirtyFiles > 0 ? ` + ${report.code.dirtyFiles} uncommitted files` : ''} (dist ${report.code.build}).`,
     `Load: ${s.generator}, ${s.connections} connections, pipelining ${s.pipelining}, ${s.warmupSeconds} s warm-up then ${s.durationSeconds} s measured per cell; ` +
-      `pool of ${s.poolSize} distinct bodies per workload; ${s.rounds} round(s), each row is the round with the median events/s; ` +
+      `pool of ${s.poolSize} distinct bodies per workload; ${s.nodeArgs.length > 0 ? `server node flags: ${s.nodeArgs.join(' ')}; ` : ''}${s.rounds} round(s), each row is the round with the median events/s; ` +
       `generator, server primary and workers all share the same ${m.nproc} CPUs.`,
     '',
     '## Workloads',

@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/run.ts [--duration 10] [--warmup 2] [--workers 1,2] [--connections 50]
  *                        [--workloads json5,gzip100,js-e] [--servers floor,capture] [--pool 8] [--rounds 1]
- *                        [--capture-env KEY=VALUE]... [--no-build | --rebuild] [--no-save] [--profile <dir>]
+ *                        [--capture-env KEY=VALUE]... [--node-arg FLAG]... [--no-build | --rebuild] [--no-save] [--profile <dir>]
  *
  * Figures from one run are comparable with each other; absolute numbers drift
  * between runs on shared machines (see bench/README.md).
@@ -37,13 +37,14 @@ interface Options {
   pool: number
   rounds: number
   captureEnv: Record<string, string>
+  nodeArgs: string[]
   build: 'auto' | 'never' | 'always'
   save: boolean
   profileDir?: string
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { duration: 10, warmup: 2, workers: [1, 2], connections: 50, workloads: [...WORKLOAD_NAMES], servers: ['floor', 'capture'], pool: 8, rounds: 1, captureEnv: {}, build: 'auto', save: true }
+  const options: Options = { duration: 10, warmup: 2, workers: [1, 2], connections: 50, workloads: [...WORKLOAD_NAMES], servers: ['floor', 'capture'], pool: 8, rounds: 1, captureEnv: {}, nodeArgs: [], build: 'auto', save: true }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!
     const value = (): string => {
@@ -67,6 +68,7 @@ function parseArgs(argv: readonly string[]): Options {
       case '--workers': options.workers = list().map((w) => positive(flag, w)); break
       case '--workloads': options.workloads = list().map((w) => oneOf(flag, w, WORKLOAD_NAMES)); break
       case '--servers': options.servers = list().map((s) => oneOf(flag, s, ['floor', 'capture'] as const)); break
+      case '--node-arg': options.nodeArgs.push(value()); break
       case '--no-build': options.build = 'never'; break
       case '--rebuild': options.build = 'always'; break
       case '--no-save': options.save = false; break
@@ -172,12 +174,12 @@ async function measure(cell: Cell, options: Options, scripts: Record<ServerKind,
   const label = `${cell.kind}-${cell.workload.name}-w${cell.workers}`
   const loadAvg1Before = round(os.loadavg()[0]!, 2)
   const dataDir = mkdtempSync(join(tmp, `${label}-data-`))
-  const profileDir = options.profileDir && cell.kind === 'capture' ? join(options.profileDir, label) : undefined
+  const profileDir = options.profileDir ? join(options.profileDir, label) : undefined
   if (profileDir) mkdirSync(profileDir, { recursive: true })
   const env = serverEnv(cell, options)
   const server = await startServer({
     kind: cell.kind, script: scripts[cell.kind], workers: cell.workers, port: await freePort(), env,
-    dataDir, logFile: join(tmp, `${label}.log`), cwd: ROOT, cpuProfileDir: profileDir,
+    dataDir, logFile: join(tmp, `${label}.log`), cwd: ROOT, cpuProfileDir: profileDir, nodeArgs: options.nodeArgs,
   })
   active.add(server.stop)
   try {
@@ -259,7 +261,7 @@ async function main(): Promise<void> {
     startedAt,
     machine: { host: os.hostname(), nproc: os.availableParallelism(), cpuModel: cpu?.model.trim() ?? 'unknown', memoryGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, kernel: os.release(), loadAvgAtStart },
     code: { ...gitInfo(), build },
-    settings: { durationSeconds: options.duration, warmupSeconds: options.warmup, connections: options.connections, pipelining: 1, workers: options.workers, poolSize: options.pool, rounds: options.rounds, generator: 'autocannon 9 (programmatic, one process, main thread)' },
+    settings: { durationSeconds: options.duration, warmupSeconds: options.warmup, connections: options.connections, pipelining: 1, workers: options.workers, poolSize: options.pool, rounds: options.rounds, nodeArgs: options.nodeArgs, generator: 'autocannon 9 (programmatic, one process, main thread)' },
     workloads: workloads.map((w) => ({ name: w.name, description: w.description, eventsPerRequest: w.eventsPerRequest, meanEventBytes: w.meanEventBytes, meanBodyBytes: w.meanBodyBytes })),
     measurements,
     runs,

@@ -49,15 +49,20 @@ export function ensureCaptureBuild(root: string, force: boolean): 'fresh' | 'reb
   return 'rebuilt'
 }
 
-/** Transpiles the floor server to an .mjs file in `dir` (it imports only node: builtins). */
+/**
+ * Transpiles the floor server and its work module to plain ES modules in `dir`
+ * (they import only node: builtins and each other); returns the entry path.
+ */
 export function transpileFloor(root: string, dir: string): string {
-  const source = readFileSync(join(root, 'bench', 'floor-server.ts'), 'utf8')
-  const output = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  })
-  const path = join(dir, 'floor-server.mjs')
-  writeFileSync(path, output.outputText)
-  return path
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n')
+  for (const name of ['floor-server', 'floor-work']) {
+    const source = readFileSync(join(root, 'bench', `${name}.ts`), 'utf8')
+    const output = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    })
+    writeFileSync(join(dir, `${name}.js`), output.outputText)
+  }
+  return join(dir, 'floor-server.js')
 }
 
 export function freePort(): Promise<number> {
@@ -83,6 +88,8 @@ export interface ServerSpec {
   readonly env?: Readonly<Record<string, string>>
   /** When set, every process of the server writes a V8 CPU profile here on exit. */
   readonly cpuProfileDir?: string
+  /** Extra node flags for the server (node:cluster workers inherit them), e.g. --max-semi-space-size=64. */
+  readonly nodeArgs?: readonly string[]
 }
 
 const SERVING = /capture is serving|floor is serving/g
@@ -91,7 +98,7 @@ const SERVING = /capture is serving|floor is serving/g
 export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const log = openSync(spec.logFile, 'a')
   const profile = spec.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${spec.cpuProfileDir}`]
-  const child = spawn(process.execPath, [...profile, spec.script], {
+  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), ...profile, spec.script], {
     cwd: spec.cwd,
     detached: true,
     stdio: ['ignore', log, log],

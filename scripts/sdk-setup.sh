@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 VENV=${SDK_VENV:-.tmp/sdk-venv}
 PYTHON=${PYTHON:-python3}
-GO=${GO:-go}
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 APT_UPDATED=0
 
 step() {

@@ -107,13 +107,13 @@ let loaded: Promise<RdKafkaModule> | undefined
 
 /** The bindings, imported once; rejects with KafkaClientUnavailableError when absent or broken. */
 export function loadRdKafka(): Promise<RdKafkaModule> {
-  loaded ??= importBindings()
+  loaded ??= importBindings(RDKAFKA_PACKAGE)
   return loaded
 }
 
-async function importBindings(): Promise<RdKafkaModule> {
+/** Imports `specifier` as the bindings (a parameter so tests can name a package that is not there). */
+export async function importBindings(specifier: string): Promise<RdKafkaModule> {
   // A non-literal specifier keeps tsc from resolving the (optional) package.
-  const specifier: string = RDKAFKA_PACKAGE
   try {
     const imported = (await import(specifier)) as { default?: RdKafkaModule } & Partial<RdKafkaModule>
     const module = imported.default ?? (imported as RdKafkaModule)

@@ -12,13 +12,14 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { arrivalsFor, waitForArrivals, type Arrival } from '../harness/arrivals.js'
 import { startCaptureTarget, type CaptureTarget } from '../harness/capture-target.js'
 import { assertArrivals, type ExpectedEvent, type ScenarioContext } from '../harness/expect-events.js'
 import { FIXED_TIMESTAMP } from '../harness/plan.js'
 import { createResultLog, type SdkUnderTest } from '../harness/results.js'
 import { newEventUuid, newRunId } from '../harness/run-id.js'
-import { findChromium, npmPackageVersion } from '../harness/runtimes.js'
+import { chromiumVersion, findChromium, npmPackageVersion } from '../harness/runtimes.js'
 import { sharedSetup } from '../harness/shared-setup.js'
 import { isGzipped } from '../harness/wire-facts.js'
 import { isIngestPath, startWireProxy, type WireProxy, type WireRequest } from '../harness/wire-proxy.js'
@@ -42,7 +43,7 @@ const env = sharedSetup<Env>(
   async () => {
     const chromium = await findChromium()
     sut.version = await npmPackageVersion('posthog-js')
-    sut.runtime = `Chromium (${chromium}) via playwright-core ${await npmPackageVersion('playwright-core')}`
+    sut.runtime = `${await chromiumVersion(chromium)} (Debian) via playwright-core ${await npmPackageVersion('playwright-core')}`
     const target = await startCaptureTarget()
     sut.target = target.kind
     const proxy = await startWireProxy(target.url)
@@ -101,10 +102,12 @@ async function runVariant(e: Env, variant: Variant): Promise<BrowserRun> {
       posthog.capture('backdated event', { seq: 2 }, { uuid: ${JSON.stringify(backdatedUuid)}, timestamp: new Date(${JSON.stringify(FIXED_TIMESTAMP)}) });
       posthog.identify(${JSON.stringify(user)}, { email: ${JSON.stringify(`${runId}@example.com`)} }, { first_seen: '2024-01-02' });
     })()`)
-    // Leave only once the queue has drained: an in-flight fetch is resent by sendBeacon on unload
-    // (a real duplicate that de-duplication absorbs), which would make this run depend on timing.
+    // Leave only once capture has answered every request: navigation aborts an in-flight fetch and
+    // posthog-js resends it by sendBeacon, a duplicate that would make this run depend on timing
+    // (the sink may show an event before capture has replied, while it waits for fsync).
     const queued = await session.sentEvents()
     await waitForArrivals(e.target, runId, { until: (arrivals) => queued.every((s) => arrivals.some((a) => a.envelope.uuid === s.uuid)), timeoutMs: 20_000 })
+    await waitUntilAnswered(e.proxy, firstRequest, 10_000)
     await session.page.goto(`${e.pages.url}/bye`)
     const sent = await session.sentEvents()
     const beacons = (await session.page.evaluate(`JSON.parse(localStorage.getItem(${JSON.stringify(BEACON_LOG_KEY)}) || '[]')`)) as { url: string; type: string }[]
@@ -113,6 +116,13 @@ async function runVariant(e: Env, variant: Variant): Promise<BrowserRun> {
   } finally {
     await session.close()
   }
+}
+
+/** Waits until capture has answered every request the proxy relayed since `from` (never throws; the checks report). */
+async function waitUntilAnswered(proxy: WireProxy, from: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (proxy.requests.slice(from).some((r) => r.status === 0) && Date.now() < deadline) await sleep(20)
+  await sleep(100) // let the page take in the last reply
 }
 
 /** The SDK's own record of what it sent, as expectations: capture must forward each event exactly, once. */

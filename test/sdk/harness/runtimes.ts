@@ -5,7 +5,7 @@
  *
  * Locations (overridable for other machines):
  * - Python venv with posthog: .tmp/sdk-venv (SDK_PYTHON = its python)
- * - Go toolchain: `go` on PATH (SDK_GO); the driver binary is built into .tmp/sdk
+ * - Go toolchain: `go` on PATH, else /usr/local/go/bin/go (SDK_GO); the driver binary is built into .tmp/sdk
  * - Chromium: /usr/bin/chromium (SDK_CHROMIUM)
  */
 import { execFile } from 'node:child_process'
@@ -64,7 +64,7 @@ export interface GoDriver {
 
 /** Builds test/sdk/go into .tmp/sdk/posthog-go-driver (incremental: the Go build cache makes rebuilds ~1 s). */
 export async function buildGoDriver(): Promise<GoDriver> {
-  const go = process.env.SDK_GO ?? 'go'
+  const go = process.env.SDK_GO ?? (await findOnPath('go')) ?? '/usr/local/go/bin/go'
   const moduleDir = path.join(SDK_DIR, 'go')
   const binary = path.join(WORK_DIR, 'posthog-go-driver')
   await mkdir(WORK_DIR, { recursive: true })
@@ -86,6 +86,24 @@ export async function findChromium(): Promise<string> {
   } catch (err) {
     throw new RuntimeMissing(`Chromium (${chromium})`, firstLine(err))
   }
+}
+
+/** e.g. `Chromium 156.0.8078.108`. */
+export async function chromiumVersion(chromium: string): Promise<string> {
+  try {
+    const { stdout } = await run(chromium, ['--version'], { timeout: 30_000 })
+    return /Chromium [\d.]+/.exec(stdout)?.[0] ?? stdout.trim()
+  } catch (err) {
+    throw new RuntimeMissing(`Chromium (${chromium})`, firstLine(err))
+  }
+}
+
+async function findOnPath(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, name)
+    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate
+  }
+  return undefined
 }
 
 function firstLine(err: unknown): string {

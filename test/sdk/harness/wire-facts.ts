@@ -51,5 +51,5 @@ export function describeWire(requests: readonly WireRequest[]): string {
     groups.set(key, group)
   }
   const parts = [...groups].map(([key, g]) => `${g.count}× ${key} → ${[...g.statuses].join('/')}`)
-  return `${parts.join('; ')}; ${events} events`
+  return `${parts.join('; ')}; ${events} event${events === 1 ? '' : 's'}`
 }
