@@ -163,6 +163,8 @@ export function markdownReport(report: BenchReport): string {
     '',
     '## Results',
     '',
+    targetSummary(report),
+    '',
     resultsTable(report),
     '',
     'events/s = 2xx responses/s × events per request. RSS = max of VmRSS samples (every 250 ms) over the measured phase;',
@@ -202,10 +204,28 @@ export function sinkTable(report: BenchReport): string[] {
 }
 
 function durabilityNotes(report: BenchReport): string[] {
-  const lines = report.runs.flatMap((m) =>
-    m.durability === undefined ? [] : [`- ${m.workload} × ${m.workers}${report.settings.rounds > 1 ? ` (round ${m.round})` : ''}: ${fmt(m.durability.loggedEvents)} lines logged for ${fmt(m.durability.acknowledgedEvents)} events acknowledged${m.durability.loggedEvents >= m.durability.acknowledgedEvents ? '' : ' — **FEWER LINES THAN ACKNOWLEDGED EVENTS**'}`],
-  )
-  return lines.length === 0 ? [] : ['', 'Local log check (every acknowledged event must be a line; in-flight requests at the cut-off can add a few more):', '', ...lines]
+  const checked = report.runs.filter((m) => m.durability !== undefined)
+  if (checked.length === 0) return []
+  const short = checked.filter((m) => m.durability!.loggedEvents < m.durability!.acknowledgedEvents)
+  const logged = checked.reduce((sum, m) => sum + m.durability!.loggedEvents, 0)
+  const acknowledged = checked.reduce((sum, m) => sum + m.durability!.acknowledgedEvents, 0)
+  const summary = `Local log check: ${checked.length} capture cells, ${fmt(logged)} lines logged for ${fmt(acknowledged)} events acknowledged ` +
+    '(requests in flight at the cut-off add a few lines; fewer lines than acknowledged events would be a durability bug).'
+  return ['', summary, ...short.map((m) => `- **${m.workload} × ${m.workers} (round ${m.round}): ${fmt(m.durability!.loggedEvents)} lines for ${fmt(m.durability!.acknowledgedEvents)} acknowledged events**`)]
+}
+
+export function targetSummary(report: BenchReport): string {
+  const lines = report.ratios.filter((r) => r.target !== undefined).map((r) =>
+    `${r.workload} × ${r.workers} worker(s): capture at ${pct(r.eventsPerSec)} of the floor's events/s (${pct(r.cpuEfficiency)} by CPU per event), target ${pct(r.target!)}: ${r.meetsTarget ? 'met' : '**not met**'}`)
+  return lines.length === 0 ? '' : `Target: ${lines.join('; ')}.`
+}
+
+/** Pretty JSON with one line per measurement, so the file stays small and diffs stay readable. */
+export function reportJson(report: BenchReport): string {
+  const { measurements, runs, ...rest } = report
+  const list = (items: readonly Measurement[]): string => `[\n${items.map((m) => `    ${JSON.stringify(m)}`).join(',\n')}\n  ]`
+  const head = JSON.stringify(rest, null, 2).slice(0, -2)
+  return `${head},\n  "measurements": ${list(measurements)},\n  "runs": ${list(runs)}\n}\n`
 }
 
 export function writeReport(dir: string, report: BenchReport): { json: string; md: string } {
@@ -213,7 +233,7 @@ export function writeReport(dir: string, report: BenchReport): { json: string; m
   const base = `${report.startedAt.slice(0, 10)}-${report.machine.host}`
   const json = join(dir, `${base}.json`)
   const md = join(dir, `${base}.md`)
-  writeFileSync(json, JSON.stringify(report, null, 2) + '\n')
+  writeFileSync(json, reportJson(report))
   writeFileSync(md, markdownReport(report))
   return { json, md }
 }

@@ -6,89 +6,28 @@
  * bench/results/<date>-<host>.{json,md} with capture/floor ratios.
  *
  *   npx tsx bench/run.ts [--duration 10] [--warmup 2] [--workers 1,2] [--connections 50]
- *                        [--workloads json5,gzip100,js-e] [--servers floor,capture] [--pool 8] [--rounds 1]
- *                        [--capture-env KEY=VALUE]... [--node-arg FLAG]... [--no-build | --rebuild] [--no-save] [--profile <dir>]
+ *                        [--workloads json5,gzip100,js-e,json5-dedup] [--servers floor,capture] [--pool 8] [--rounds 1]
+ *                        [--capture-env KEY=VALUE]... [--node-arg FLAG]... [--no-build | --rebuild]
+ *                        [--no-save | --out <dir>] [--profile <dir>]
+ *   npx tsx bench/run.ts --render bench/results/<run>.json    # rewrite that run's .md
  *
  * Figures from one run are comparable with each other; absolute numbers drift
  * between runs on shared machines (see bench/README.md).
  */
-import { fork } from 'node:child_process'
-import { createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { fork, spawnSync } from 'node:child_process'
+import { createReadStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { spawnSync } from 'node:child_process'
 import type { LoadJob, LoadMessage, LoadResult } from './load.js'
 import { scrapeTotals, sinkFigures, type MetricTotals, type SinkFigures } from './capture-metrics.js'
 import { cpuPressure, TreeSampler, type TreeStats } from './proc-stats.js'
-import { computeRatios, medianOfRounds, resultsTable, round, sinkTable, writeReport, type BenchReport, type Failure, type Measurement } from './report.js'
+import { computeRatios, markdownReport, medianOfRounds, reportJson, resultsTable, round, sinkTable, targetSummary, writeReport, type BenchReport, type Failure, type Measurement } from './report.js'
 import { ensureCaptureBuild, freePort, startServer, transpileFloor, type RunningServer, type ServerKind } from './servers.js'
-import { buildWorkloads, WORKLOAD_NAMES, type Workload, type WorkloadName } from './workloads.js'
+import { parseArgs, type Options } from './options.js'
+import { buildWorkloads, type Workload } from './workloads.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-
-interface Options {
-  duration: number
-  warmup: number
-  workers: number[]
-  connections: number
-  workloads: WorkloadName[]
-  servers: ServerKind[]
-  pool: number
-  rounds: number
-  captureEnv: Record<string, string>
-  nodeArgs: string[]
-  build: 'auto' | 'never' | 'always'
-  save: boolean
-  profileDir?: string
-}
-
-function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { duration: 10, warmup: 2, workers: [1, 2], connections: 50, workloads: [...WORKLOAD_NAMES], servers: ['floor', 'capture'], pool: 8, rounds: 1, captureEnv: {}, nodeArgs: [], build: 'auto', save: true }
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!
-    const value = (): string => {
-      const next = argv[++i]
-      if (next === undefined) throw new Error(`${flag} needs a value`)
-      return next
-    }
-    const list = (): string[] => value().split(',').map((s) => s.trim()).filter(Boolean)
-    switch (flag) {
-      case '--duration': options.duration = positive(flag, value()); break
-      case '--warmup': options.warmup = positive(flag, value()); break
-      case '--connections': options.connections = positive(flag, value()); break
-      case '--pool': options.pool = positive(flag, value()); break
-      case '--rounds': options.rounds = positive(flag, value()); break
-      case '--capture-env': {
-        const [key, ...rest] = value().split('=')
-        if (!key || rest.length === 0) throw new Error('--capture-env expects KEY=VALUE')
-        options.captureEnv[key] = rest.join('=')
-        break
-      }
-      case '--workers': options.workers = list().map((w) => positive(flag, w)); break
-      case '--workloads': options.workloads = list().map((w) => oneOf(flag, w, WORKLOAD_NAMES)); break
-      case '--servers': options.servers = list().map((s) => oneOf(flag, s, ['floor', 'capture'] as const)); break
-      case '--node-arg': options.nodeArgs.push(value()); break
-      case '--no-build': options.build = 'never'; break
-      case '--rebuild': options.build = 'always'; break
-      case '--no-save': options.save = false; break
-      case '--profile': options.profileDir = resolve(value()); break
-      default: throw new Error(`unknown option ${flag}`)
-    }
-  }
-  return options
-}
-
-function positive(flag: string, text: string): number {
-  const n = Number(text)
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a positive number, got ${text}`)
-  return n
-}
-
-function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(text)) throw new Error(`${flag}: ${text} is not one of ${allowed.join(', ')}`)
-  return text as T
-}
 
 /** Cleanups for whatever is running, so Ctrl-C never leaves a server behind. */
 const active = new Set<() => Promise<void>>()
@@ -226,8 +165,21 @@ function gitInfo(): { commit: string; dirtyFiles: number } {
   return { commit: git('rev-parse', '--short', 'HEAD') || 'unknown', dirtyFiles: git('status', '--porcelain').split('\n').filter(Boolean).length }
 }
 
+/** `--render <file.json>`: rewrite a saved run's .json and .md (after a change to the report format). */
+function render(argv: readonly string[]): boolean {
+  const at = argv.indexOf('--render')
+  if (at === -1) return false
+  const file = resolve(argv[at + 1] ?? '')
+  const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport
+  writeFileSync(file, reportJson(report))
+  writeFileSync(file.replace(/\.json$/, '.md'), markdownReport(report))
+  process.stdout.write(`${resultsTable(report)}\n${sinkTable(report).join('\n')}\n`)
+  return true
+}
+
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2))
+  if (render(process.argv.slice(2))) return
+  const options = parseArgs(process.argv.slice(2), ROOT)
   const startedAt = new Date().toISOString()
   const loadAvgAtStart = os.loadavg().map((n) => round(n, 2))
   if (loadAvgAtStart[0]! > os.availableParallelism()) {
@@ -268,9 +220,9 @@ async function main(): Promise<void> {
     failures,
     ratios: computeRatios(measurements),
   }
-  process.stdout.write(`\n${resultsTable(report)}\n${sinkTable(report).join('\n')}\n\n`)
+  process.stdout.write(`\n${targetSummary(report)}\n\n${resultsTable(report)}\n${sinkTable(report).join('\n')}\n\n`)
   if (options.save) {
-    const files = writeReport(join(ROOT, 'bench', 'results'), report)
+    const files = writeReport(options.outDir, report)
     process.stdout.write(`wrote ${files.json}\nwrote ${files.md}\n`)
   }
   if (!options.profileDir) rmSync(tmp, { recursive: true, force: true })

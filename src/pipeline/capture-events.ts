@@ -111,8 +111,11 @@ function prepareKept(events: readonly CaptureEvent[], decisions: LimitDecisions,
 type LimitDecisions = Awaited<ReturnType<EventLimiter['decide']>>['decisions']
 
 async function publish(messages: readonly PreparedMessage[], deps: PipelineDeps): Promise<void> {
+  const count = messages.length
   const stop = deps.metrics.sinkWriteDuration.startTimer({ sink: deps.sink.kind })
+  // Nothing here may touch `messages` after the await: the sink has encoded them,
+  // and keeping them reachable while the fsync is pending promotes them to old space.
   await deps.sink.publish(messages)
   stop()
-  deps.metrics.eventsIngested.inc({ route: 'events' }, messages.length)
+  deps.metrics.eventsIngested.inc({ route: 'events' }, count)
 }

@@ -40,7 +40,7 @@ export function prepareMessage(event: CaptureEvent, lane: Lane, ctx: PrepareCont
     ip: event.ip,
     data: event.data,
     now: ctx.now.iso,
-    sent_at: ctx.sentAtMs === undefined ? null : new Date(ctx.sentAtMs).toISOString(),
+    sent_at: ctx.sentAtMs === undefined ? null : isoOnce(ctx.sentAtMs),
     token: event.token,
     event: event.event,
     timestamp,
@@ -66,4 +66,15 @@ export function prepareMessage(event: CaptureEvent, lane: Lane, ctx: PrepareCont
     headers,
     value: JSON.stringify(envelope),
   }
+}
+
+/** Every event of a request shares one sent_at: format it once, not once per event. */
+let lastSentAtMs = Number.NaN
+let lastSentAtIso = ''
+function isoOnce(ms: number): string {
+  if (ms !== lastSentAtMs) {
+    lastSentAtIso = new Date(ms).toISOString()
+    lastSentAtMs = ms
+  }
+  return lastSentAtIso
 }
