@@ -15,12 +15,12 @@ describe('readKafkaConfig', () => {
     assert.equal(loadConfig({}).kafka, undefined)
   })
 
-  it('uses upstream defaults, except lz4 compression and a 10 MiB message limit', () => {
+  it('uses upstream defaults, except lz4 compression, 5 ms linger and a 10 MiB message limit', () => {
     const { config } = read({ KAFKA_HOSTS: 'k1:9092,k2:9092' })
     assert.deepEqual(config, {
       hosts: 'k1:9092,k2:9092',
       clientId: 'capture',
-      lingerMs: 20,
+      lingerMs: 5,
       queueBytes: 400 * 1024 * 1024,
       messageTimeoutMs: 20_000,
       messageMaxBytes: 10 * 1024 * 1024,

@@ -66,7 +66,7 @@ export function readKafkaConfig(read: EnvReader): KafkaConfig | undefined {
   return {
     hosts,
     clientId: read.string('KAFKA_CLIENT_ID', 'capture'),
-    lingerMs: ms(read.int('KAFKA_PRODUCER_LINGER_MS', 20, { min: 0, max: 900_000 })),
+    lingerMs: ms(read.int('KAFKA_PRODUCER_LINGER_MS', 5, { min: 0, max: 900_000 })),
     queueBytes: bytes(read.int('KAFKA_PRODUCER_QUEUE_MIB', 400, { min: 1, max: 65_536 }) * MiB),
     messageTimeoutMs: ms(read.int('KAFKA_MESSAGE_TIMEOUT_MS', 20_000, { min: 100, max: 900_000 })),
     messageMaxBytes: bytes(read.int('KAFKA_PRODUCER_MESSAGE_MAX_BYTES', 10 * MiB, { min: 1000, max: 1_000_000_000 })),

@@ -40,7 +40,7 @@ storeContract('PrimaryStore', async () => {
 })
 
 describe('PrimaryStore', () => {
-  it('sends the calls made in one tick as one message', async () => {
+  it('sends the calls made in one event-loop turn as one message', async () => {
     const { store, sent } = linkedPrimary()
     await Promise.all([store.hasKeys(['a']), store.takeTokens([{ key: 'b', cost: 1, perSecond: 1, burst: 1 }], 0), store.sortedSetMembersFrom('q', 0)])
     assert.equal(sent.length, 1)

@@ -3,10 +3,11 @@
  * one MemoryStore inside the cluster primary, so de-duplication and rate limits
  * hold across workers instead of being split (and silently weakened) per worker.
  *
- * Requirements: one IPC message per tick whatever the number of calls (calls
- * made in the same tick are batched, like Redis auto-pipelining), so decide()
- * costs one message and commit() another; a reply that does not arrive within
- * the timeout rejects, and the limiters fail open.
+ * Requirements: one IPC message per event-loop turn whatever the number of
+ * calls (the calls of a turn, from every request handled in it, are batched as
+ * RedisStore batches its pipeline), so decide() costs at most one message and
+ * commit() another; a reply that does not arrive within the timeout rejects,
+ * and the limiters fail open.
  *
  * Worker side: createPrimaryStore. Primary side: serveStoreToWorkers, which
  * answers with createStoreServer (also used in-process by the contract test).
@@ -110,7 +111,7 @@ export function createPrimaryStore(
   const call = <T>(request: StoreCall): Promise<T> => {
     const stop = deps.metrics.storeOpDuration.startTimer({ store: 'primary', op: request.op })
     const result = new Promise<T>((resolve, reject) => {
-      if (queued.length === 0) queueMicrotask(flush)
+      if (queued.length === 0) setImmediate(flush)
       queued.push({ call: request, resolve: resolve as (value: unknown) => void, reject })
     })
     return result.finally(stop)

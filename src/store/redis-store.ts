@@ -2,8 +2,8 @@
  * RedisStore: the Store shared by every capture instance through one Redis.
  *
  * Requirements: one round trip per call whatever the number of keys (MGET, one
- * Lua call), and calls made in the same tick share it (ioredis auto-pipelining);
- * never queue or hang while Redis is away: no offline queue, a response
+ * Lua call), and the calls of one event-loop turn share it, merged where they
+ * can be (redis-batch.ts); never queue or hang while Redis is away: no offline queue, a response
  * timeout (REDIS_RESPONSE_TIMEOUT_MS) on every command, so callers fail open at
  * once; reconnect in the background forever, so limits come back by themselves.
  * Every key is prefixed with REDIS_KEY_PREFIX.
@@ -11,8 +11,9 @@
 import { Redis } from 'ioredis'
 import type { HealthReport } from '../observability/health.js'
 import type { Logger } from '../observability/logger.js'
-import type { Metrics, StoreOp } from '../observability/metrics.js'
+import type { Metrics } from '../observability/metrics.js'
 import { ms, type Millis } from '../units.js'
+import { createRedisBatch } from './redis-batch.js'
 import { SET_KEYS, TAKE_TOKENS } from './redis-scripts.js'
 import type { BucketTake, Store, TakeVerdict } from './store.js'
 
@@ -28,19 +29,14 @@ export interface RedisStoreDeps {
   readonly metrics: Pick<Metrics, 'storeOpDuration' | 'storeConnected'>
 }
 
-/** ioredis flattens array arguments, so huge batches never go through a JS spread (argument count limit). */
-interface ScriptCommands {
-  captureTakeTokens(numKeys: number, keysThenArgs: (string | number)[]): Promise<[number, number]>
-  captureSetKeys(numKeys: number, keys: string[], ttlMs: number): Promise<number>
-}
-
 const RECONNECT_MAX_DELAY_MS = 2000
 const ERROR_LOG_EVERY_MS = 10_000
 
 export async function createRedisStore(deps: RedisStoreDeps, options: RedisStoreOptions): Promise<Store> {
   const client = new Redis(options.url, {
     lazyConnect: true,
-    enableAutoPipelining: true,
+    // redis-batch.ts pipelines (and merges) the calls of each turn itself.
+    enableAutoPipelining: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: options.connectTimeout,
@@ -55,7 +51,6 @@ export async function createRedisStore(deps: RedisStoreDeps, options: RedisStore
       captureSetKeys: { lua: SET_KEYS },
     },
   })
-  const scripts = client as unknown as ScriptCommands
   const connection = watchConnection(client, deps, options.url)
   try {
     await client.connect()
@@ -64,29 +59,24 @@ export async function createRedisStore(deps: RedisStoreDeps, options: RedisStore
     deps.logger.warn({ err, url: redactUrl(options.url) }, 'redis unreachable at startup; limiters fail open until it answers')
   }
   const prefix = options.keyPrefix
-  const timed = <T>(op: StoreOp, work: Promise<T>): Promise<T> => {
-    const stop = deps.metrics.storeOpDuration.startTimer({ store: 'redis', op })
-    return work.finally(stop)
-  }
+  const batch = createRedisBatch(client, (op, seconds) => deps.metrics.storeOpDuration.observe({ store: 'redis', op }, seconds))
 
   return {
     kind: 'redis',
-    async hasKeys(keys) {
-      if (keys.length === 0) return []
-      const values = await timed('has', client.mget(keys.map((key) => prefix + key)))
-      return values.map((value) => value !== null)
+    hasKeys(keys) {
+      return keys.length === 0 ? Promise.resolve([]) : batch.hasKeys(keys.map((key) => prefix + key))
     },
-    async setKeys(keys, ttl) {
-      if (keys.length === 0) return
-      await timed('set', scripts.captureSetKeys(keys.length, keys.map((key) => prefix + key), Math.max(1, Math.round(ttl))))
+    setKeys(keys, ttl) {
+      return keys.length === 0 ? Promise.resolve() : batch.setKeys(keys.map((key) => prefix + key), ttl)
     },
     async takeTokens(takes, nowMs) {
       if (takes.length === 0) return { allowed: true }
-      const [index, waitMs] = await timed('take', scripts.captureTakeTokens(takes.length, takeArgs(takes, prefix, nowMs)))
+      const args = takeArgs(takes, prefix, nowMs)
+      const [index, waitMs] = await batch.single<[number, number]>('take', (pipeline) => pipeline.captureTakeTokens(takes.length, args))
       return toVerdict(Number(index), Number(waitMs))
     },
     async sortedSetMembersFrom(key, minScore) {
-      return timed('members', client.zrangebyscore(prefix + key, minScore, '+inf'))
+      return batch.single<string[]>('members', (pipeline) => pipeline.zrangebyscore(prefix + key, minScore, '+inf'))
     },
     health: () => connection.report(),
     async close() {
@@ -100,6 +90,7 @@ export async function createRedisStore(deps: RedisStoreDeps, options: RedisStore
   }
 }
 
+/** Keys then arguments in one array: ioredis flattens it, so a huge batch never goes through a JS spread. */
 function takeArgs(takes: readonly BucketTake[], prefix: string, nowMs: number): (string | number)[] {
   const keysThenArgs: (string | number)[] = takes.map((take) => prefix + take.key)
   keysThenArgs.push(Math.round(nowMs))

@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -50,6 +50,9 @@ export interface OwnRedis {
   readonly port: number
   /** SIGKILL, as a crash. */
   kill(): Promise<void>
+  /** SIGSTOP / SIGCONT: a server that hangs (connections stay open, nothing answers). */
+  pause(): Promise<void>
+  resume(): Promise<void>
   /** Start again on the same port (empty: no persistence). */
   start(): Promise<void>
   stop(): Promise<void>
@@ -65,6 +68,8 @@ export async function ownRedis(options: { started?: boolean } = {}): Promise<Own
     url: `redis://127.0.0.1:${port}`,
     port,
     kill: async () => void (await run(path.join(SCRIPTS, 'redis-down.sh'), [dir, '--kill'])),
+    pause: async () => process.kill(Number(await readFile(path.join(dir, 'redis.pid'), 'utf8')), 'SIGSTOP'),
+    resume: async () => process.kill(Number(await readFile(path.join(dir, 'redis.pid'), 'utf8')), 'SIGCONT'),
     start,
     stop: async () => {
       await run(path.join(SCRIPTS, 'redis-down.sh'), [dir])

@@ -8,6 +8,10 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { aBareEvent, eventually, metricValue, postJson, request, TOKEN } from '../helpers/http-client.js'
 import { ownRedis, type OwnRedis } from '../helpers/redis.js'
+import { createLogger } from '../../src/observability/logger.js'
+import { createMetrics } from '../../src/observability/metrics.js'
+import { createRedisStore } from '../../src/store/redis-store.js'
+import { ms } from '../../src/units.js'
 import { startTestApp, type TestApp } from '../helpers/test-app.js'
 
 let redis: OwnRedis
@@ -90,6 +94,27 @@ describe('Redis unreachable at startup', () => {
     } finally {
       await lateApp.close()
       await late.stop()
+    }
+  })
+})
+
+describe('Redis that hangs', () => {
+  it('fails a store call after REDIS_RESPONSE_TIMEOUT_MS instead of waiting for it', async () => {
+    const slow = await ownRedis()
+    const store = await createRedisStore({ logger: createLogger({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false }) }, { url: slow.url, keyPrefix: 'slow:', connectTimeout: ms(2000), responseTimeout: ms(200) })
+    try {
+      assert.deepEqual(await store.hasKeys(['a']), [false])
+      await slow.pause()
+      const started = Date.now()
+      await assert.rejects(store.hasKeys(['a']), /timed out/i)
+      const waited = Date.now() - started
+      assert.ok(waited < 1000, `waited ${waited} ms for a Redis that does not answer`)
+      await slow.resume()
+      await eventually(async () => Array.isArray(await store.hasKeys(['a']).catch(() => undefined)), 5000, 100)
+    } finally {
+      await slow.resume()
+      await store.close()
+      await slow.stop()
     }
   })
 })

@@ -10,7 +10,7 @@ import { createMetrics } from '../../src/observability/metrics.js'
 import { createRedisStore } from '../../src/store/redis-store.js'
 import { storeContract } from '../../src/store/store-contract.js'
 import { ms } from '../../src/units.js'
-import { randomPrefix, rawClient, requireRedisUrl } from '../helpers/redis.js'
+import { ownRedis, randomPrefix, rawClient, requireRedisUrl } from '../helpers/redis.js'
 
 const logger = createLogger({ level: 'silent' })
 const metrics = createMetrics({ defaultMetrics: false })
@@ -60,5 +60,26 @@ describe('RedisStore', () => {
     assert.ok(Date.now() - started < 1000, 'store calls must fail fast while Redis is away')
     assert.deepEqual({ healthy: store.health().healthy, unreachable: /unreachable/.test(store.health().detail ?? '') }, { healthy: true, unreachable: true })
     await store.close()
+  })
+
+  it('sends the calls of one event-loop turn as one MGET and one Lua call, however many requests made them', async () => {
+    const own = await ownRedis()
+    const admin = rawClient(own.url)
+    const store = await openStore(prefix, own.url)
+    try {
+      await store.setKeys(['warm-up'], ms(1000)) // loads the script on this connection
+      await admin.config('RESETSTAT')
+      const keys = (request: number) => Array.from({ length: 10 }, (_, i) => `dedup:${request}:${i}`)
+      await Promise.all(Array.from({ length: 20 }, (_, request) => store.hasKeys(keys(request))))
+      await Promise.all(Array.from({ length: 20 }, (_, request) => store.setKeys(keys(request), ms(60_000))))
+      const stats = await admin.info('commandstats')
+      const calls = (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0)
+      assert.deepEqual({ mget: calls('mget'), evalsha: calls('evalsha') + calls('eval') }, { mget: 1, evalsha: 1 })
+      assert.deepEqual(await store.hasKeys(keys(7)), Array.from({ length: 10 }, () => true))
+    } finally {
+      await store.close()
+      await admin.quit()
+      await own.stop()
+    }
   })
 })

@@ -26,7 +26,7 @@ describe('producerSettings', () => {
     assert.equal(settings.partitioner, 'murmur2_random')
     assert.equal(settings['compression.codec'], 'lz4')
     assert.equal(settings.dr_cb, true)
-    assert.equal(settings['linger.ms'], 20)
+    assert.equal(settings['linger.ms'], 5)
     assert.equal(settings['queue.buffering.max.kbytes'], 400 * 1024)
     assert.equal(settings['message.max.bytes'], 10 * 1024 * 1024)
     assert.equal(settings['message.timeout.ms'], 20_000)

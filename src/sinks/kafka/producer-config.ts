@@ -34,6 +34,7 @@ export function producerSettings(config: KafkaConfig): RdConfig {
     'metadata.max.age.ms': 60_000,
     'topic.metadata.refresh.interval.ms': 20_000,
     'socket.keepalive.enable': true,
+    'socket.nagle.disable': true,
     'security.protocol': securityProtocol(config),
   }
   if (config.tls.enabled) {

@@ -87,7 +87,8 @@ export class SpoolDrainer {
         this.deps.logger.error({ err }, 'spool drain tick failed')
         pause = this.nextBackoff()
       }
-      if (pause > 0) await sleep(pause, undefined, { signal }).catch(() => undefined)
+      // Unref'd: a drainer alone never keeps the process alive.
+      if (pause > 0) await sleep(pause, undefined, { signal, ref: false }).catch(() => undefined)
     }
   }
 

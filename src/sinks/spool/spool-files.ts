@@ -31,18 +31,29 @@ export function spoolPaths(dir: string): SpoolPaths {
  * crash the spool's first scan raises it again if messages are pending.
  */
 export class SpoolMarker {
+  private seen = false
+
   constructor(private readonly path: string) {}
 
+  /** Looks at the file (one stat). */
   isRaised(): boolean {
-    return existsSync(this.path)
+    this.seen = existsSync(this.path)
+    return this.seen
+  }
+
+  /** What the last look, raise or lower saw; no I/O (for health reports). */
+  lastSeen(): boolean {
+    return this.seen
   }
 
   raise(): void {
     writeFileSync(this.path, '', { flag: 'a' })
+    this.seen = true
   }
 
   lower(): void {
     rmSync(this.path, { force: true })
+    this.seen = false
   }
 }
 

@@ -16,7 +16,8 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint.js'
 import { tryLock } from './dir-lock.js'
 import { LogForwarder } from './log-forwarder.js'
 import { readMerged } from './merged-reader.js'
-import { isSealed } from './spool-files.js'
+import { isSealed, spoolPaths } from './spool-files.js'
+import { scanSpool } from './spool-monitor.js'
 
 const dirs: string[] = []
 after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))))
@@ -183,5 +184,18 @@ describe('LogForwarder', () => {
     await make().pass()
     await make().pass()
     assert.deepEqual(t.sent, ['y'])
+  })
+})
+
+describe('scanSpool', () => {
+  it('reports the bytes not yet forwarded and the stored time of the oldest of them', async () => {
+    const dir = await tempDir()
+    await writeLines(dir, SEG_A, [['a1', 100], ['a2', 300]])
+    await writeLines(dir, SEG_B, [['b1', 200]])
+    const firstLine = formatLine(msg('a1'), 100).length
+    await writeCheckpoint(spoolPaths(dir).checkpoint, new Map([[SEG_A, firstLine]]))
+    const snapshot = await scanSpool(spoolPaths(dir), 1000)
+    assert.equal(snapshot.oldestTs, 200)
+    assert.equal(snapshot.pendingBytes, formatLine(msg('a2'), 300).length + formatLine(msg('b1'), 200).length)
   })
 })

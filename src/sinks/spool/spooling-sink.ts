@@ -80,14 +80,15 @@ class KafkaWithSpool implements SpoolingSink {
   private readonly monitor: SpoolMonitor
   private readonly drainer: SpoolDrainer
   private readonly inflight = new Set<Promise<void>>()
+  private scanTimer: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
 
   constructor(private readonly deps: SpoolingSinkDeps, private readonly options: SpoolingSinkOptions) {
     const paths = spoolPaths(deps.spool.dataDir)
     this.marker = new SpoolMarker(paths.marker)
-    this.monitor = new SpoolMonitor({ paths, logger: deps.logger, metrics: deps.metrics, clock: deps.clock }, options.scanIntervalMs ?? 1000)
+    this.monitor = new SpoolMonitor({ paths, metrics: deps.metrics, clock: deps.clock })
     this.drainer = new SpoolDrainer(
-      { target: deps.kafka, paths, marker: this.marker, logger: deps.logger, metrics: deps.metrics, clock: deps.clock, onProgress: () => void this.monitor.refresh().catch(() => undefined) },
+      { target: deps.kafka, paths, marker: this.marker, logger: deps.logger, metrics: deps.metrics, clock: deps.clock, onProgress: () => void this.refresh() },
       {
         batchMessages: options.drainBatchMessages ?? 2000,
         batchBytes: options.drainBatchBytes ?? 4 * 1024 * 1024,
@@ -99,12 +100,13 @@ class KafkaWithSpool implements SpoolingSink {
 
   /** Raises the marker if a previous run left messages behind, then starts scanning and draining. */
   async start(): Promise<void> {
-    const snapshot = await this.monitor.refresh()
+    const snapshot = await this.refresh()
     if (snapshot.pendingBytes > 0) {
       this.marker.raise()
       this.deps.logger.warn({ pendingBytes: snapshot.pendingBytes, dir: this.deps.spool.dataDir }, 'the spool holds messages from an earlier run; forwarding them first')
     }
-    this.monitor.start()
+    this.scanTimer = setInterval(() => void this.refresh(), this.options.scanIntervalMs ?? 1000)
+    this.scanTimer.unref()
     this.drainer.start()
   }
 
@@ -162,10 +164,19 @@ class KafkaWithSpool implements SpoolingSink {
     return total
   }
 
+  /** Rescans the spool and looks at the marker again (other processes raise and lower it). */
+  private async refresh(): Promise<{ pendingBytes: number }> {
+    this.marker.isRaised()
+    return this.monitor.refresh().catch((err: unknown) => {
+      this.deps.logger.warn({ err }, 'spool scan failed')
+      return { pendingBytes: this.monitor.pendingBytes() }
+    })
+  }
+
   health(): HealthReport {
     if (this.closing !== undefined) return { healthy: false, detail: 'closed' }
     const pending = this.monitor.pendingBytes()
-    const spooling = this.marker.isRaised()
+    const spooling = this.marker.lastSeen()
     const kafkaUp = this.deps.kafka.isReachable()
     if (kafkaUp && !spooling) return { healthy: true, detail: 'writing to kafka' }
     const spoolWrites = this.deps.spool.health()
@@ -192,7 +203,7 @@ class KafkaWithSpool implements SpoolingSink {
   /** Drainer first, then Kafka (flush within its bound: what is left lands in the spool), then the spool. */
   private async shutDown(): Promise<void> {
     await this.drainer.stop()
-    this.monitor.stop()
+    clearInterval(this.scanTimer)
     await this.deps.kafka.close()
     await Promise.allSettled([...this.inflight])
     await this.deps.spool.close()
