@@ -68,8 +68,8 @@ export async function ownRedis(options: { started?: boolean } = {}): Promise<Own
     url: `redis://127.0.0.1:${port}`,
     port,
     kill: async () => void (await run(path.join(SCRIPTS, 'redis-down.sh'), [dir, '--kill'])),
-    pause: async () => process.kill(Number(await readFile(path.join(dir, 'redis.pid'), 'utf8')), 'SIGSTOP'),
-    resume: async () => process.kill(Number(await readFile(path.join(dir, 'redis.pid'), 'utf8')), 'SIGCONT'),
+    pause: async () => void process.kill(Number(await readFile(path.join(dir, 'redis.pid'), 'utf8')), 'SIGSTOP'),
+    resume: async () => void process.kill(Number(await readFile(path.join(dir, 'redis.pid'), 'utf8')), 'SIGCONT'),
     start,
     stop: async () => {
       await run(path.join(SCRIPTS, 'redis-down.sh'), [dir])
