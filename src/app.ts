@@ -11,6 +11,8 @@ import { v7 as uuidv7 } from 'uuid'
 import type { Config } from './config/config.js'
 import { createHttpServer } from './http/server.js'
 import { createLimiter } from './limiters/composite-limiter.js'
+import { createFailOpen } from './limiters/fail-open.js'
+import { createStoreReplayOverflow } from './limiters/replay-overflow-set.js'
 import type { EventLimiter } from './limiters/limiter.js'
 import { createHealthRegistry, type HealthRegistry } from './observability/health.js'
 import { createLogger, type Logger } from './observability/logger.js'
@@ -63,6 +65,10 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const store = await createStore(config, { logger, metrics, clock })
   health.register('store', () => store.health())
   const limiter: EventLimiter = overrides.limiter ?? await createLimiter({ store, clock, metrics, logger }, config.limiters)
+  const replayOverflow = overrides.replayOverflow ?? await createStoreReplayOverflow(
+    { store, clock, failOpen: createFailOpen({ metrics, logger, clock }) },
+    { refreshEvery: config.limiters.quota.refreshEvery },
+  )
   const server = createHttpServer({
     config,
     health,
@@ -71,7 +77,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     clock,
     metricsText: overrides.metricsText ?? (() => metrics.registry.metrics()),
     pipeline: { config, sink, limiter, metrics, newUuid: overrides.newUuid ?? uuidv7 },
-    replayOverflow: overrides.replayOverflow,
+    replayOverflow,
   })
   await listen(server, config.address)
   health.setLifecycle('serving')
@@ -80,7 +86,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   let closing: Promise<void> | undefined
   return {
     server, port, health, metrics, logger, sink,
-    close: (timeoutMs = config.timeouts.shutdownMs) => (closing ??= shutdown({ server, sink, limiter, store, health, logger }, timeoutMs)),
+    close: (timeoutMs = config.timeouts.shutdownMs) => (closing ??= shutdown({ server, sink, limiter, replayOverflow, store, health, logger }, timeoutMs)),
   }
 }
 
@@ -136,6 +142,7 @@ interface Closeable {
   readonly server: Server
   readonly sink: Sink
   readonly limiter: EventLimiter
+  readonly replayOverflow: ReplayOverflow
   readonly store: Store
   readonly health: HealthRegistry
   readonly logger: Logger
@@ -153,6 +160,7 @@ async function shutdown(parts: Closeable, timeoutMs: Millis): Promise<void> {
   await drained
   clearTimeout(timer)
   await parts.limiter.close?.()
+  await parts.replayOverflow.close?.()
   await parts.store.close()
   await parts.sink.close()
   parts.logger.info('stopped')

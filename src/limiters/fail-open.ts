@@ -15,6 +15,7 @@ const MESSAGES: Record<LimiterName, string> = {
   rate_limit: 'rate limit check failed; letting the request through',
   dedup: 'de-duplication check failed; keeping every event',
   dedup_commit: 'de-duplication marks not written; a retry of these events will be kept again',
+  replay_overflow: 'replay overflow refresh failed; keeping the last known set of overflowing sessions',
 }
 
 const LOG_EVERY_MS = 10_000

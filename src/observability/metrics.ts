@@ -24,7 +24,7 @@ export type DeliveryErrorCause = 'timeout' | 'queue_full' | 'broker_unreachable'
 export type RecordingRefusalCause = CaptureCode | 'over_quota'
 export type RecordingLane = 'main' | 'overflow'
 /** Limiters (see docs/limits.md); each fails open on store errors. */
-export type LimiterName = 'quota' | 'rate_limit' | 'dedup' | 'dedup_commit'
+export type LimiterName = 'quota' | 'rate_limit' | 'dedup' | 'dedup_commit' | 'replay_overflow'
 export type RateLimitName = 'token' | 'distinct_id'
 export type OverflowReason = 'hot_key' | 'forced'
 export type QuotaResource = 'events' | 'recordings' | 'exceptions' | 'surveys' | 'llm_events'
