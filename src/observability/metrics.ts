@@ -3,7 +3,7 @@
  * the closed unions below so a typo cannot mint a new series.
  *
  * Each process owns one registry; with several workers the primary aggregates
- * them for /metrics (see http/metrics-endpoint.ts).
+ * them for /metrics (see cluster-metrics.ts).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { CaptureCode } from '../errors/codes.js'
