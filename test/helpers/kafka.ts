@@ -166,10 +166,11 @@ export async function startPrivateBroker(): Promise<PrivateBroker> {
   }
 }
 
-/** A port P with P and P+1 (the controller) free on 127.0.0.1, outside 3000–3999. */
+/** A port P with P and P+1 (the controller) free on 127.0.0.1, in 20000–31999. */
 async function freePortPair(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000) * 2
+    // Below the kernel's ephemeral range (32768+), so no outgoing connection can take it on a restart.
+    const port = 20_000 + Math.floor(Math.random() * 6_000) * 2
     if ((await isFree(port)) && (await isFree(port + 1))) return port
   }
   throw new Error('no free port pair for a private broker')
