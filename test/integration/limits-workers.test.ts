@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { readLog } from '../../src/sinks/local-log/log-reader.js'
 import { aBareEvent, eventually, postJson, request, TOKEN } from '../helpers/http-client.js'
+import { freePort } from '../helpers/server-process.js'
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 let child: ChildProcess
@@ -72,14 +72,3 @@ describe('several workers without Redis', () => {
     assert.match(health.components.store?.detail ?? '', /^primary: answering/)
   })
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
