@@ -12,11 +12,9 @@ import {
   followLog, readLast, readLog, snapshotEnds,
   type LogRecord, type SkippedLine,
 } from '../sinks/local-log/log-reader.js'
-import type { CliCommand, CliIo } from './main.js'
+import type { CliCommand, CliIo } from './cli-command.js'
 import { replayCommand } from './replay-command.js'
 import { UsageError } from './usage-error.js'
-
-export { UsageError }
 
 const DIR_HELP = '  --dir DIR       data directory (default: $DATA_DIR, else ./data)'
 const TOPIC_HELP = '  --topic T       only messages for topic T'

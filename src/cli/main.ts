@@ -1,7 +1,7 @@
 /**
  * The `capture` command line: `capture <group> <command> [options]`, dispatched
- * through a table of command groups (today `log`: read, tail; a `replay`
- * command joins the `log` table in log-commands.ts).
+ * through a table of command groups (today `log`: read, tail, replay). The
+ * command types live in cli-command.ts, beneath this module and the tables.
  *
  * Exit codes: 0 done, 1 the command failed, 2 bad usage (with a message and
  * the usage text on stderr). runCli never calls process.exit and takes its
@@ -10,33 +10,9 @@
  */
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
-import { UsageError, logCommands } from './log-commands.js'
-
-export { UsageError }
-
-/** What a command may touch besides the file system. */
-export interface CliIo {
-  /** Writes one line to stdout, waiting while the pipe is full. */
-  print(line: string): Promise<void>
-  /** Writes one line to stderr. */
-  warn(line: string): void
-  /**
-   * A progress line on stderr: redrawn in place on a terminal, else printed at
-   * most every few seconds (and always when `final`).
-   */
-  progress(text: string, final?: boolean): void
-  readonly env: Readonly<Record<string, string | undefined>>
-  /** Aborted on SIGINT or when stdout closes: long-running commands stop and return. */
-  readonly signal: AbortSignal
-}
-
-export interface CliCommand {
-  readonly summary: string
-  readonly usage: string
-  run(args: string[], io: CliIo): Promise<number>
-}
-
-export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const
+import { exitCodes, type CliCommand, type CliIo } from './cli-command.js'
+import { logCommands } from './log-commands.js'
+import { UsageError } from './usage-error.js'
 
 const groups: Readonly<Record<string, Readonly<Record<string, CliCommand>>>> = { log: logCommands }
 

@@ -22,7 +22,7 @@ import { loadRdKafka } from '../sinks/kafka/rdkafka-module.js'
 import { readCheckpoint } from '../sinks/spool/checkpoint.js'
 import { tryLock } from '../sinks/spool/dir-lock.js'
 import { LogForwarder, pendingRanges } from '../sinks/spool/log-forwarder.js'
-import type { CliCommand, CliIo } from './main.js'
+import type { CliCommand, CliIo } from './cli-command.js'
 import { ReplayProgress } from './replay-progress.js'
 import { UsageError } from './usage-error.js'
 
