@@ -46,7 +46,9 @@ export function send(baseUrl: string, request: ReplayRequest): Promise<ReplayRes
 
 export const OK_BODY = '{"code":1,"status":"ok"}'
 
-/** The shared, read-only conformance data (upstream dump, SDK wire samples). */
-/** `shared/` sits beside the checkout (as it does in CI); CAPTURE_CONFORMANCE_DIR overrides. */
-export const SHARED_CONFORMANCE_DIR =
-  process.env.CAPTURE_CONFORMANCE_DIR ?? fileURLToPath(new URL('../../../shared/conformance', import.meta.url))
+/**
+ * The recorded traffic the suites replay (upstream dump, SDK wire samples),
+ * kept in the repository: test/fixtures/README.md says where each file came
+ * from. Nothing outside the checkout is read, so a fresh clone passes.
+ */
+export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures', import.meta.url))

@@ -16,9 +16,9 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { startTestApp } from '../helpers/test-app.js'
 import { fixedClock } from '../../src/pipeline/request-context.js'
-import { OK_BODY, send, SHARED_CONFORMANCE_DIR } from './replay-http.js'
+import { OK_BODY, send, FIXTURES_DIR } from './replay-http.js'
 
-const UPSTREAM = `${SHARED_CONFORMANCE_DIR}/upstream`
+const UPSTREAM = `${FIXTURES_DIR}/upstream`
 
 interface DumpLine {
   readonly path: string

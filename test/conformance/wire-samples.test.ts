@@ -1,6 +1,6 @@
 /**
  * Wire-sample replay: every analytics request that a real SDK sent while we
- * recorded it (conformance/wire-samples/*.jsonl: posthog-node 5.70, posthog-
+ * recorded it (test/fixtures/wire-samples/*.jsonl: posthog-node 5.70, posthog-
  * python 7.53, posthog-js 1.449 in Chromium) is sent to a fresh app byte for
  * byte, with its method, path, query and headers. Each one must get 200 and
  * land exactly the events it carries, in order.
@@ -27,9 +27,9 @@ import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { startTestApp } from '../helpers/test-app.js'
 import { fixedClock } from '../../src/pipeline/request-context.js'
-import { OK_BODY, send, SHARED_CONFORMANCE_DIR } from './replay-http.js'
+import { OK_BODY, send, FIXTURES_DIR } from './replay-http.js'
 
-const SAMPLES = `${SHARED_CONFORMANCE_DIR}/wire-samples`
+const SAMPLES = `${FIXTURES_DIR}/wire-samples`
 
 interface Sample {
   readonly seq: number

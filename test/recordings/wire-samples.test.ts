@@ -1,6 +1,6 @@
 /**
  * Recorded posthog-js 1.449.2 session-recording traffic (Chromium 156, samples
- * in conformance/wire-samples/browser-*.jsonl) replayed byte for byte to `/s/`:
+ * in test/fixtures/wire-samples/browser-*.jsonl) replayed byte for byte to `/s/`:
  * the gzip body sent as text/plain with no compression marker, and the plain
  * JSON body of disable_compression (with its CORS preflight). Each request
  * must land as the `$snapshot_items` message upstream would write.
@@ -16,10 +16,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { fixedClock } from '../../src/pipeline/request-context.js'
-import { send, SHARED_CONFORMANCE_DIR } from '../conformance/replay-http.js'
+import { send, FIXTURES_DIR } from '../conformance/replay-http.js'
 import { startTestApp } from '../helpers/test-app.js'
 
-const SAMPLES = `${SHARED_CONFORMANCE_DIR}/wire-samples`
+const SAMPLES = `${FIXTURES_DIR}/wire-samples`
 const OK = '{"code":1,"status":"ok"}'
 const DROPPED_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding'])
 
