@@ -54,7 +54,8 @@ export function validateRecording(input: unknown, index: number): ValidatedRecor
   if (typeof windowId !== 'string') return reject(index, 'invalid_window_id', 'properties.$window_id', '$window_id must be a string')
   const items = snapshotItems(properties.$snapshot_data)
   if (items === undefined) return reject(index, 'missing_snapshot_data', 'properties.$snapshot_data', snapshotDataProblem(properties.$snapshot_data))
-  const distinctId = extractDistinctId(input, properties)
+  const distinctId = distinctIdOf(input, properties)
+  if (distinctId === TOO_DEEP) return reject(index, 'event_too_deep', 'distinct_id', 'distinct_id is nested too deeply to serialise')
   if (distinctId === undefined) return reject(index, 'missing_distinct_id', 'distinct_id', 'the event has no distinct_id (top level or properties.distinct_id)')
   const uuid = normaliseUuid(input.uuid)
   if (uuid === null) return reject(index, 'invalid_uuid', 'uuid', 'uuid is not a valid UUID')
@@ -73,6 +74,21 @@ export function validateRecording(input: unknown, index: number): ValidatedRecor
       ignoreSentAt: properties.$ignore_sent_at === true,
       sentAtMs: parseSentAt(input.sent_at),
     },
+  }
+}
+
+const TOO_DEEP = Symbol('too deep')
+
+/**
+ * extractDistinctId stringifies a non-string distinct_id recursively, so client
+ * nesting can exhaust the stack; that is this event's fault, not a server error.
+ */
+function distinctIdOf(input: Record<string, unknown>, properties: Record<string, unknown>): string | undefined | typeof TOO_DEEP {
+  try {
+    return extractDistinctId(input, properties)
+  } catch (err) {
+    if (err instanceof RangeError) return TOO_DEEP
+    throw err
   }
 }
 
