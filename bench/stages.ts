@@ -21,7 +21,7 @@ import { validateEvent, type CaptureEvent, type EventContext } from '../src/pipe
 import { prepareMessage, type PrepareContext } from '../src/pipeline/prepare.js'
 import { encodeLines } from '../src/sinks/local-log/log-line.js'
 import { loadConfig } from '../src/config/config.js'
-import type { PreparedMessage } from '../src/sinks/sink.js'
+import type { PreparedMessage } from '../src/pipeline/ports.js'
 import { v7 as uuidv7 } from 'uuid'
 import { serialiseRequest } from './floor-work.js'
 import { buildWorkloads, WORKLOAD_NAMES, type BenchRequest, type Workload, type WorkloadName } from './workloads.js'

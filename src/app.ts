@@ -13,17 +13,17 @@ import { createHttpServer } from './http/server.js'
 import { createLimiter } from './limiters/composite-limiter.js'
 import { createFailOpen } from './limiters/fail-open.js'
 import { createStoreReplayOverflow } from './limiters/replay-overflow-set.js'
-import type { EventLimiter } from './limiters/limiter.js'
+import type { EventLimiter } from './pipeline/ports.js'
 import { createHealthRegistry, type HealthRegistry } from './observability/health.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import type { ReplayOverflow } from './pipeline/recordings/replay-overflow.js'
-import { systemClock, type Clock } from './pipeline/request-context.js'
+import { systemClock, type Clock } from './clock.js'
 import { createLocalSink } from './sinks/local-log/local-sink.js'
 import { createKafkaSink } from './sinks/kafka/kafka-sink.js'
 import { loadRdKafka } from './sinks/kafka/rdkafka-module.js'
-import { createSpoolingSink, type SpoolingSink } from './sinks/spool/spooling-sink.js'
-import type { Sink } from './sinks/sink.js'
+import { createSpoolingSink } from './sinks/spool/spooling-sink.js'
+import type { Sink } from './pipeline/ports.js'
 import { createMemoryStore } from './store/memory-store.js'
 import { createPrimaryStore, processChannel, serveStoreToWorkers } from './store/primary-store.js'
 import { createRedisStore } from './store/redis-store.js'
@@ -59,8 +59,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const metrics = overrides.metrics ?? createMetrics()
   const health = createHealthRegistry()
   const sink = await createSink(config, { logger, metrics })
-  health.register('sink', () => sink.health())
-  if (isSpooling(sink)) health.register('kafka', () => sink.kafkaHealth(), { readiness: false })
+  for (const component of sink.healthComponents()) health.register(component.name, component.report, { readiness: component.readiness })
   const clock = overrides.clock ?? systemClock
   const store = await createStore(config, { logger, metrics, clock })
   health.register('store', () => store.health())
@@ -106,7 +105,6 @@ async function createSink(config: Config, deps: { logger: Logger; metrics: Metri
 }
 
 const SPOOL_SEGMENT_MAX_BYTES = 16 * MiB
-const isSpooling = (sink: Sink): sink is SpoolingSink => 'kafkaHealth' in sink
 
 /**
  * Limiter state: Redis when REDIS_URL is set (shared by every instance);

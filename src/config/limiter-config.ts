@@ -4,7 +4,6 @@
  * quotas, rate limits, overflow and the token dropper. Names follow upstream
  * PostHog capture where the concept exists; docs/limits.md documents each one.
  */
-import type { RateLimits } from '../limiters/rate-limiter.js'
 import { ms, seconds, type Millis, type Seconds } from '../units.js'
 import type { EnvReader } from './env-parsers.js'
 
@@ -23,6 +22,18 @@ export type StoreConfig =
       /** With WORKERS>1 the state lives in the primary; a worker waits this long for its answer. */
       readonly primaryTimeout: Millis
     }
+
+/** One token bucket: events per second and how many may come at once. */
+export interface BucketLimit {
+  readonly perSecond: number
+  readonly burst: number
+}
+
+/** Per token and per token:distinct_id; an absent bucket is no limit. */
+export interface RateLimits {
+  readonly token?: BucketLimit
+  readonly distinctId?: BucketLimit
+}
 
 export interface LimiterConfig {
   readonly store: StoreConfig

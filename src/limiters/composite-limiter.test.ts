@@ -12,7 +12,7 @@ import { ms } from '../units.js'
 import { aCaptureEvent, aLimitRequest, LIMIT_TOKEN, T0_MS } from '../../test/helpers/capture-event.js'
 import { manualClock } from '../../test/helpers/manual-clock.js'
 import { createLimiter } from './composite-limiter.js'
-import type { LimitRequest } from './limiter.js'
+import type { LimitRequest } from '../pipeline/ports.js'
 import { QUOTA_KEY_PREFIX } from './quota-limiter.js'
 
 const logger = createLogger({ level: 'silent' })

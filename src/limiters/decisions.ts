@@ -2,7 +2,7 @@
  * The Decision values limiters hand out, allocated once: a request's decisions
  * array holds references to these, never a new object per event.
  */
-import type { Decision } from './limiter.js'
+import type { Decision } from '../pipeline/ports.js'
 
 export const KEEP: Decision = { keep: true, lane: 'normal' }
 export const KEEP_OVERFLOW: Decision = { keep: true, lane: 'overflow' }

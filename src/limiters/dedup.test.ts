@@ -10,7 +10,7 @@ import { manualClock } from '../../test/helpers/manual-clock.js'
 import { clientTimeMs, createDedup, dedupKey } from './dedup.js'
 import { KEEP } from './decisions.js'
 import { createFailOpen } from './fail-open.js'
-import type { Decision, LimitRequest } from './limiter.js'
+import type { Decision, LimitRequest } from '../pipeline/ports.js'
 
 const logger = createLogger({ level: 'silent' })
 

@@ -27,7 +27,7 @@ import type { Store } from '../store/store.js'
 import type { Millis } from '../units.js'
 import { DROP_DUPLICATE } from './decisions.js'
 import type { FailOpen } from './fail-open.js'
-import type { Decision, LimitRequest } from './limiter.js'
+import type { Decision, LimitRequest } from '../pipeline/ports.js'
 
 export const DEDUP_KEY_PREFIX = 'dedup:'
 

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../observability/logger.js'
 import type { LimiterName, Metrics } from '../observability/metrics.js'
-import type { Clock } from '../pipeline/request-context.js'
+import type { Clock } from '../clock.js'
 
 export type FailOpen = (limiter: LimiterName, err: unknown) => void
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { createMetrics } from '../observability/metrics.js'
 import { aCaptureEvent, aLimitRequest, LIMIT_TOKEN, T0_MS } from '../../test/helpers/capture-event.js'
 import { KEEP } from './decisions.js'
-import type { LimitRequest } from './limiter.js'
+import type { LimitRequest } from '../pipeline/ports.js'
 import { createOverflowLimiter, type OverflowOptions } from './overflow-limiter.js'
 import { parseTokenKeys } from './token-keys.js'
 

@@ -15,7 +15,7 @@
  */
 import type { Metrics } from '../observability/metrics.js'
 import { KEEP_OVERFLOW, KEEP_OVERFLOW_FORCED } from './decisions.js'
-import type { Decision, LimitRequest } from './limiter.js'
+import type { Decision, LimitRequest } from '../pipeline/ports.js'
 import { isEmpty, mayMatch, matches, type TokenKeys } from './token-keys.js'
 
 /** Events prepare.ts routes to their own topics whatever the lane (keep in step with pickTopic). */

@@ -8,7 +8,7 @@ import { aCaptureEvent, aLimitRequest, LIMIT_TOKEN, T0_MS } from '../../test/hel
 import { manualClock } from '../../test/helpers/manual-clock.js'
 import { KEEP } from './decisions.js'
 import { createFailOpen } from './fail-open.js'
-import type { LimitRequest } from './limiter.js'
+import type { LimitRequest } from '../pipeline/ports.js'
 import { createQuotaLimiter, QUOTA_KEY_PREFIX, resourceFor } from './quota-limiter.js'
 
 const logger = createLogger({ level: 'silent' })

@@ -16,13 +16,13 @@
  * A scoped event is governed by its own quota only.
  */
 import type { Metrics, QuotaResource } from '../observability/metrics.js'
-import type { Clock } from '../pipeline/request-context.js'
+import type { Clock } from '../clock.js'
 import type { CaptureEvent } from '../pipeline/validate-event.js'
 import type { Store } from '../store/store.js'
 import type { Millis } from '../units.js'
 import { DROP_OVER_QUOTA } from './decisions.js'
 import type { FailOpen } from './fail-open.js'
-import type { Decision, LimitRequest } from './limiter.js'
+import type { Decision, LimitRequest } from '../pipeline/ports.js'
 
 export const QUOTA_KEY_PREFIX = '@posthog/quota-limits/'
 export const QUOTA_RESOURCES: readonly QuotaResource[] = ['events', 'recordings', 'exceptions', 'surveys', 'llm_events']

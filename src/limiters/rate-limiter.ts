@@ -10,21 +10,12 @@
  * open, counted). Counts the events left after the token dropper and quotas,
  * duplicates included (a retry storm spends the budget too).
  */
+import type { BucketLimit, RateLimits } from '../config/limiter-config.js'
 import type { RateLimitName } from '../observability/metrics.js'
 import type { BucketTake, Store } from '../store/store.js'
 import type { Millis } from '../units.js'
 import type { FailOpen } from './fail-open.js'
-import type { Decision, LimitRequest } from './limiter.js'
-
-export interface BucketLimit {
-  readonly perSecond: number
-  readonly burst: number
-}
-
-export interface RateLimits {
-  readonly token?: BucketLimit
-  readonly distinctId?: BucketLimit
-}
+import type { Decision, LimitRequest } from '../pipeline/ports.js'
 
 export interface RateRefusal {
   readonly limit: RateLimitName

@@ -9,7 +9,7 @@
  * failed refresh keeps the last good set (fail open, counted and logged).
  */
 import type { Millis } from '../units.js'
-import type { Clock } from '../pipeline/request-context.js'
+import type { Clock } from '../clock.js'
 import { createMemoryReplayOverflow, type ReplayOverflow } from '../pipeline/recordings/replay-overflow.js'
 import type { Store } from '../store/store.js'
 import type { FailOpen } from './fail-open.js'

@@ -5,7 +5,7 @@
  * Pure and in memory: no store, nothing to fail.
  */
 import { DROP_TOKEN_DROPPER } from './decisions.js'
-import type { Decision, LimitRequest } from './limiter.js'
+import type { Decision, LimitRequest } from '../pipeline/ports.js'
 import { mayMatch, matches, type TokenKeys } from './token-keys.js'
 
 export function applyTokenDropper(keys: TokenKeys, request: LimitRequest, decisions: Decision[]): void {

@@ -8,6 +8,14 @@ export interface HealthReport {
   readonly detail?: string
 }
 
+/** One named component, as a part of the service hands it to the registry. */
+export interface HealthComponent {
+  readonly name: string
+  readonly report: () => HealthReport
+  /** As RegisterOptions.readiness: false for a component whose failure capture absorbs. */
+  readonly readiness?: boolean
+}
+
 export type Lifecycle = 'starting' | 'serving' | 'draining'
 
 export interface RegisterOptions {

@@ -6,9 +6,9 @@
  */
 import { CaptureError } from '../errors/capture-error.js'
 import type { Config } from '../config/config.js'
-import type { EventLimiter } from '../limiters/limiter.js'
+import type { EventLimiter } from './ports.js'
 import type { Metrics } from '../observability/metrics.js'
-import type { PreparedMessage, Sink } from '../sinks/sink.js'
+import type { PreparedMessage, Sink } from './ports.js'
 import { decodeBody, type BodyHints } from './decode/decode-body.js'
 import { parsePayload } from './parse-payload.js'
 import { resolveToken } from './check-token.js'

@@ -1,15 +1,12 @@
 /**
  * prepareMessage: a validated event → the Kafka message PostHog's ingestion
- * consumes (spec §5): the CapturedEvent envelope serialised once, its topic,
+ * consumes: the CapturedEvent envelope serialised once, its topic,
  * key and headers. The local log stores exactly the same message.
  */
 import type { Topics } from '../config/config.js'
-import type { PreparedMessage } from '../sinks/sink.js'
-import type { Now } from './request-context.js'
+import type { Now } from '../clock.js'
+import type { Lane, PreparedMessage } from './ports.js'
 import type { CaptureEvent } from './validate-event.js'
-
-/** What the limiters decided for an event that is kept. */
-export type Lane = 'normal' | 'overflow' | 'overflow_forced'
 
 export interface PrepareContext {
   readonly now: Now

@@ -3,11 +3,7 @@
  * the request arrives. `now` comes from the injected clock, never from inside
  * a stage.
  */
-export interface Now {
-  readonly ms: number
-  /** RFC 3339, echoed verbatim into every envelope's `now`. */
-  readonly iso: string
-}
+import type { Now } from '../clock.js'
 
 export interface RequestContext {
   readonly now: Now
@@ -18,17 +14,4 @@ export interface RequestContext {
   readonly headerToken?: string
   /** Query `_` / `sent_at` in ms, already checked to be after 2020. */
   readonly querySentAtMs?: number
-}
-
-export type Clock = () => Now
-
-export const systemClock: Clock = () => {
-  const date = new Date()
-  return { ms: date.getTime(), iso: date.toISOString() }
-}
-
-export function fixedClock(iso: string): Clock {
-  const ms = Date.parse(iso)
-  if (Number.isNaN(ms)) throw new Error(`fixedClock: not a date: ${iso}`)
-  return () => ({ ms, iso })
 }

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { isCaptureError } from '../errors/capture-error.js'
 import type { LogLine } from './local-log/log-line.js'
-import type { PreparedMessage, Sink } from './sink.js'
+import type { PreparedMessage, Sink } from '../pipeline/ports.js'
 
 export interface SinkUnderTest {
   readonly sink: Sink

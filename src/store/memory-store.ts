@@ -9,7 +9,7 @@
  */
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
-import type { Clock } from '../pipeline/request-context.js'
+import type { Clock } from '../clock.js'
 import type { Millis } from '../units.js'
 import { ExpiringMap } from './expiring-map.js'
 import type { BucketTake, Store, TakeVerdict } from './store.js'

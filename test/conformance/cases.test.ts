@@ -29,7 +29,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import LZString from 'lz-string'
 import { startTestApp } from '../helpers/test-app.js'
-import { fixedClock } from '../../src/pipeline/request-context.js'
+import { fixedClock } from '../../src/clock.js'
 import type { LogRecord } from '../../src/sinks/local-log/log-reader.js'
 import { OK_BODY, send } from './replay-http.js'
 

@@ -15,7 +15,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { startTestApp } from '../helpers/test-app.js'
-import { fixedClock } from '../../src/pipeline/request-context.js'
+import { fixedClock } from '../../src/clock.js'
 import { OK_BODY, send, FIXTURES_DIR } from './replay-http.js'
 
 const UPSTREAM = `${FIXTURES_DIR}/upstream`

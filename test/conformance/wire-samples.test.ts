@@ -26,7 +26,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { startTestApp } from '../helpers/test-app.js'
-import { fixedClock } from '../../src/pipeline/request-context.js'
+import { fixedClock } from '../../src/clock.js'
 import { OK_BODY, send, FIXTURES_DIR } from './replay-http.js'
 
 const SAMPLES = `${FIXTURES_DIR}/wire-samples`

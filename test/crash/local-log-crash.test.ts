@@ -23,7 +23,7 @@ import { createLogger } from '../../src/observability/logger.js'
 import { createMetrics } from '../../src/observability/metrics.js'
 import { createLocalSink } from '../../src/sinks/local-log/local-sink.js'
 import { listSegments, readLog, type LogRecord, type SkippedLine } from '../../src/sinks/local-log/log-reader.js'
-import type { PreparedMessage } from '../../src/sinks/sink.js'
+import type { PreparedMessage } from '../../src/pipeline/ports.js'
 import { KiB, bytes } from '../../src/units.js'
 
 const THIS_FILE = fileURLToPath(import.meta.url)

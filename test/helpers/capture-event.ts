@@ -1,6 +1,6 @@
 /** Builders for validated CaptureEvents and LimitRequests, for limiter unit tests. */
 import { randomUUID } from 'node:crypto'
-import type { LimitRequest } from '../../src/limiters/limiter.js'
+import type { LimitRequest } from '../../src/pipeline/ports.js'
 import type { CaptureEvent } from '../../src/pipeline/validate-event.js'
 
 export const LIMIT_TOKEN = 'phc_limits_token'

@@ -1,5 +1,5 @@
 /** A Clock that stands still until a test moves it. */
-import type { Clock } from '../../src/pipeline/request-context.js'
+import type { Clock } from '../../src/clock.js'
 
 export type ManualClock = Clock & { advance(byMs: number): void }
 

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { HealthReport } from '../../src/observability/health.js'
-import type { PreparedMessage, Sink } from '../../src/sinks/sink.js'
+import type { PreparedMessage, Sink } from '../../src/pipeline/ports.js'
 
 export const RECORDING_TOKEN = 'phc_recording_token_0123456789'
 export const SESSION_ID = '01a215db-e4ef-7c20-b3ec-c7a110e2b06a'
@@ -69,6 +69,7 @@ export function capturingSink(): CapturingSink {
     },
     publish: async (messages) => void published.push([...messages]),
     health: (): HealthReport => ({ healthy: true }),
+    healthComponents: () => [{ name: 'sink', report: () => ({ healthy: true }) }],
     close: async () => {},
   }
 }

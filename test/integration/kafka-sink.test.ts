@@ -18,7 +18,7 @@ import { createKafkaSink, type KafkaSink } from '../../src/sinks/kafka/kafka-sin
 import { loadRdKafka } from '../../src/sinks/kafka/rdkafka-module.js'
 import { createLocalSink } from '../../src/sinks/local-log/local-sink.js'
 import { sinkContract } from '../../src/sinks/sink-contract.js'
-import type { PreparedMessage } from '../../src/sinks/sink.js'
+import type { PreparedMessage } from '../../src/pipeline/ports.js'
 import { createSpoolingSink } from '../../src/sinks/spool/spooling-sink.js'
 import { bytes, MiB } from '../../src/units.js'
 import { createTopics, kafkaHosts, readTopics, runPrefix } from '../helpers/kafka.js'

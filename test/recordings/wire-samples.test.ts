@@ -15,7 +15,7 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { fixedClock } from '../../src/pipeline/request-context.js'
+import { fixedClock } from '../../src/clock.js'
 import { send, FIXTURES_DIR } from '../conformance/replay-http.js'
 import { startTestApp } from '../helpers/test-app.js'
 

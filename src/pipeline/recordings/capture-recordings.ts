@@ -14,9 +14,9 @@
  */
 import type { Config } from '../../config/config.js'
 import { CaptureError, isCaptureError } from '../../errors/capture-error.js'
-import type { Decision, EventLimiter } from '../../limiters/limiter.js'
+import type { Decision, EventLimiter } from '../ports.js'
 import type { Metrics } from '../../observability/metrics.js'
-import type { PreparedMessage, Sink } from '../../sinks/sink.js'
+import type { PreparedMessage, Sink } from '../ports.js'
 import type { CaptureInput, CaptureOutcome } from '../capture-events.js'
 import { resolveToken } from '../check-token.js'
 import { decodeBody } from '../decode/decode-body.js'

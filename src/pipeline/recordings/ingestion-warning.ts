@@ -8,9 +8,9 @@
  * warnings; the other properties say which session and how large.
  */
 import type { Topics } from '../../config/config.js'
-import type { PreparedMessage } from '../../sinks/sink.js'
+import type { PreparedMessage } from '../ports.js'
 import { prepareMessage } from '../prepare.js'
-import type { Now } from '../request-context.js'
+import type { Now } from '../../clock.js'
 import type { CaptureEvent } from '../validate-event.js'
 import type { SessionBatch } from './group-sessions.js'
 

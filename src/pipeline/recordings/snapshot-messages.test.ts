@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { bigItem, snapshotData, snapshotItems } from '../../../test/helpers/recordings.js'
-import type { PreparedMessage } from '../../sinks/sink.js'
+import type { PreparedMessage } from '../ports.js'
 import type { SessionBatch } from './group-sessions.js'
 import { buildSnapshotMessages, messageBytes, packRuns, type SnapshotContext, type SnapshotMessages } from './snapshot-messages.js'
 

@@ -19,8 +19,8 @@
  * pack the chunks. The value is spliced from those pieces, so sizes are exact
  * and the envelope is never re-encoded. Pure.
  */
-import type { PreparedMessage } from '../../sinks/sink.js'
-import type { Now } from '../request-context.js'
+import type { PreparedMessage } from '../ports.js'
+import type { Now } from '../../clock.js'
 import { chunkUuid } from './chunk-uuid.js'
 import type { SessionBatch } from './group-sessions.js'
 

@@ -17,10 +17,10 @@
  */
 import { CaptureError } from '../../errors/capture-error.js'
 import type { KafkaConfig } from '../../config/kafka-config.js'
-import type { HealthReport } from '../../observability/health.js'
+import type { HealthComponent, HealthReport } from '../../observability/health.js'
 import type { Logger } from '../../observability/logger.js'
 import type { DeliveryErrorCause, Metrics } from '../../observability/metrics.js'
-import type { PreparedMessage, Sink } from '../sink.js'
+import type { PreparedMessage, Sink } from '../../pipeline/ports.js'
 import { BrokerReachability, type ReachabilityReport } from './broker-reachability.js'
 import { deliveryErrorCause, publishError } from './delivery-errors.js'
 import { ProducerConnection } from './producer-connection.js'
@@ -113,6 +113,10 @@ class RdKafkaSink implements KafkaSink {
     return report.reachable
       ? { healthy: true, detail: `kafka reachable since ${since}` }
       : { healthy: false, detail: `kafka unreachable since ${since}: ${report.detail}` }
+  }
+
+  healthComponents(): readonly HealthComponent[] {
+    return [{ name: 'sink', report: () => this.health() }]
   }
 
   close(): Promise<void> {

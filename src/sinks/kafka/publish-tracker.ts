@@ -12,7 +12,7 @@
  */
 import type { CaptureError } from '../../errors/capture-error.js'
 import type { DeliveryErrorCause } from '../../observability/metrics.js'
-import type { PreparedMessage } from '../sink.js'
+import type { PreparedMessage } from '../../pipeline/ports.js'
 
 export type SendResult =
   | { readonly ok: true }

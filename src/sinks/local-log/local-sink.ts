@@ -10,11 +10,11 @@
  * `shutting_down` while already queued publishes still complete.
  */
 import { CaptureError } from '../../errors/capture-error.js'
-import type { HealthReport } from '../../observability/health.js'
+import type { HealthComponent, HealthReport } from '../../observability/health.js'
 import type { Logger } from '../../observability/logger.js'
 import type { Metrics } from '../../observability/metrics.js'
 import type { Bytes } from '../../units.js'
-import type { PreparedMessage, Sink } from '../sink.js'
+import type { PreparedMessage, Sink } from '../../pipeline/ports.js'
 import { encodeLines } from './log-line.js'
 import { openSegmentWriter, type SegmentWriter } from './segment-writer.js'
 
@@ -68,6 +68,10 @@ class LocalLogSink implements LocalSink {
 
   health(): HealthReport {
     return this.deps.writer.health()
+  }
+
+  healthComponents(): readonly HealthComponent[] {
+    return [{ name: 'sink', report: () => this.health() }]
   }
 
   currentSegment(): string | undefined {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { PreparedMessage } from '../sink.js'
+import type { PreparedMessage } from '../../pipeline/ports.js'
 import { encodeLines, formatLine, parseLine, valueText } from './log-line.js'
 
 const aMessage = (value: string, extra: Partial<PreparedMessage> = {}): PreparedMessage =>

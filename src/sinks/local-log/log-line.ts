@@ -8,7 +8,7 @@
  * Field order is fixed, which lets `valueText` recover the stored envelope text
  * from a line without re-serialising it (the Kafka replay sends those bytes).
  */
-import type { PreparedMessage } from '../sink.js'
+import type { PreparedMessage } from '../../pipeline/ports.js'
 
 /** One message as stored in the local log. `value` is the parsed envelope. */
 export interface LogLine {

@@ -20,7 +20,7 @@ import type { CaptureError } from '../../errors/capture-error.js'
 import type { Logger } from '../../observability/logger.js'
 import type { SendResult } from '../kafka/publish-tracker.js'
 import { listSegments } from '../local-log/log-reader.js'
-import type { PreparedMessage } from '../sink.js'
+import type { PreparedMessage } from '../../pipeline/ports.js'
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
 import { readMerged, type MergedItem, type SegmentRange } from './merged-reader.js'
 

@@ -19,7 +19,7 @@
 import { join } from 'node:path'
 import { scanLines } from '../local-log/line-scanner.js'
 import { parseLine, valueText } from '../local-log/log-line.js'
-import type { PreparedMessage } from '../sink.js'
+import type { PreparedMessage } from '../../pipeline/ports.js'
 
 export interface MergedItem {
   readonly file: string

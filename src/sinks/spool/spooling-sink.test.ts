@@ -15,7 +15,7 @@ import { MiB, bytes, seconds } from '../../units.js'
 import type { KafkaSink, SendResult } from '../kafka/kafka-sink.js'
 import { createLocalSink } from '../local-log/local-sink.js'
 import { readLog } from '../local-log/log-reader.js'
-import type { PreparedMessage } from '../sink.js'
+import type { PreparedMessage } from '../../pipeline/ports.js'
 import { createSpoolingSink, type SpoolingSink } from './spooling-sink.js'
 
 const dirs: string[] = []
@@ -50,6 +50,7 @@ function fakeKafka(): FakeKafka {
     isReachable: () => fake.reachable,
     reachability: () => ({ reachable: fake.reachable, sinceMs: 0, detail: '' }),
     health: () => ({ healthy: fake.reachable }),
+    healthComponents: () => [{ name: 'sink', report: () => fake.health() }],
     close: async () => undefined,
   }
   return fake

@@ -1,6 +1,6 @@
 /**
  * SpoolingSink: Kafka, with the local log as a spool, so that Kafka failing is
- * not an outage (DESIGN §1). It is the sink the app uses in Kafka mode.
+ * not an outage. It is the sink the app uses in Kafka mode.
  *
  * Routing of one publish:
  * - SPOOLING marker down and Kafka reachable → Kafka. Messages Kafka does not
@@ -21,17 +21,17 @@
  * Health: the `sink` component (gates readiness) is healthy while writes can
  * land somewhere: Kafka is taking them, or the spool has headroom (under 90%
  * of its budget) and its disk writes succeed. Kafka's own reachability is a
- * separate, non-gating component (see app.ts), so /health shows an outage
+ * separate, non-gating component (healthComponents), so /health shows an outage
  * while the instance stays in rotation and liveness never depends on Kafka.
  */
 import { CaptureError } from '../../errors/capture-error.js'
 import type { SpoolConfig } from '../../config/kafka-config.js'
-import type { HealthReport } from '../../observability/health.js'
+import type { HealthComponent, HealthReport } from '../../observability/health.js'
 import type { Logger } from '../../observability/logger.js'
 import type { Metrics } from '../../observability/metrics.js'
 import type { KafkaSink } from '../kafka/kafka-sink.js'
 import type { LocalSink } from '../local-log/local-sink.js'
-import type { PreparedMessage, Sink } from '../sink.js'
+import type { PreparedMessage, Sink } from '../../pipeline/ports.js'
 import { SpoolDrainer } from './spool-drainer.js'
 import { SpoolMarker, spoolPaths } from './spool-files.js'
 import { SpoolMonitor } from './spool-monitor.js'
@@ -58,8 +58,6 @@ export interface SpoolingSinkOptions extends SpoolConfig {
 
 export interface SpoolingSink extends Sink {
   readonly kind: 'kafka'
-  /** Kafka's own state, for a non-gating health component. */
-  kafkaHealth(): HealthReport
   /** Bytes not yet forwarded (as of the last scan, plus this process's writes since). */
   pendingBytes(): number
 }
@@ -187,8 +185,12 @@ class KafkaWithSpool implements SpoolingSink {
     return headroom ? { healthy: true, detail: state } : { healthy: false, detail: `${state}; spool nearly full` }
   }
 
-  kafkaHealth(): HealthReport {
-    return this.deps.kafka.health()
+  /** `sink` gates readiness; `kafka` (Kafka's own reachability) shows in /health only. */
+  healthComponents(): readonly HealthComponent[] {
+    return [
+      { name: 'sink', report: () => this.health() },
+      { name: 'kafka', report: () => this.deps.kafka.health(), readiness: false },
+    ]
   }
 
   pendingBytes(): number {
