@@ -10,7 +10,7 @@
 import cluster from 'node:cluster'
 import { startApp, startPrimaryStore } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/config.js'
-import { serveClusterMetrics, workerMetricsText } from './cluster-metrics.js'
+import { serveClusterMetrics, workerMetricsText } from './observability/cluster-metrics.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 
