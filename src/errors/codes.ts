@@ -57,6 +57,12 @@ export const codes = {
   not_found: { status: 404, type: 'invalid_request', retryable: false, level: 'debug', message: 'No such endpoint.' },
   method_not_allowed: { status: 405, type: 'invalid_request', retryable: false, level: 'debug', message: 'Method not allowed on this endpoint.' },
   request_timeout: { status: 408, type: 'invalid_request', retryable: true, level: 'info', message: 'The request body did not arrive in time.' },
+  // 400 / 417 / 431 / 505: HTTP that node's parser refuses before any route runs (http/client-errors.ts)
+  malformed_request: { status: 400, type: 'invalid_request', retryable: false, level: 'info', message: 'The request is not valid HTTP/1.1.' },
+  expectation_failed: { status: 417, type: 'invalid_request', retryable: false, level: 'info', message: 'The Expect header asks for something other than 100-continue.' },
+  headers_too_large: { status: 431, type: 'invalid_request', retryable: false, level: 'info', message: 'The request line and headers are larger than 16 KiB.' },
+  too_many_headers: { status: 431, type: 'invalid_request', retryable: false, level: 'info', message: 'The request has more than 1000 headers.' },
+  http_version_not_supported: { status: 505, type: 'invalid_request', retryable: false, level: 'info', message: 'Only HTTP/1.0 and HTTP/1.1 are served.' },
   // 413: sizes
   body_too_large: { status: 413, type: 'validation_error', retryable: false, level: 'info', message: 'The request body is larger than this endpoint accepts.' },
   decoded_too_large: { status: 413, type: 'validation_error', retryable: false, level: 'info', message: 'The decompressed payload is larger than the server accepts.' },

@@ -17,6 +17,7 @@ import type { Clock } from '../clock.js'
 import type { RequestContext } from '../pipeline/request-context.js'
 import { parseQuerySentAt } from '../pipeline/timestamp.js'
 import { readBody } from './body-reader.js'
+import { handleClientErrors, refusedStatus, refuseMalformedHead } from './client-errors.js'
 import { clientIp, headerToken } from './request-meta.js'
 import { corsHeaders, isPreflight, replyError, replyOk, replyPreflight, replyText } from './replies.js'
 import { buildRoutes, splitUrl, type Route } from './routes.js'
@@ -45,10 +46,13 @@ export function createHttpServer(deps: ServerDeps): http.Server {
       // Node enforces both timeouts only on this sweep (default every 30 s), which would let a
       // slowloris client hold its connection up to 30 s past HTTP1_HEADER_READ_TIMEOUT_MS.
       connectionsCheckingInterval: Math.min(1000, Math.ceil(headersMs / 4)),
+      // Checked in refuseMalformedHead instead, so the client gets the JSON error.
+      requireHostHeader: false,
     },
     (req, res) => void handle(req, res, routes, deps),
   )
   server.keepAliveTimeout = deps.config.timeouts.keepAliveMs
+  handleClientErrors(server, deps)
   return server
 }
 
@@ -60,6 +64,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Map<str
   deps.metrics.inflightRequests.inc()
   try {
     closeWhenDraining(res, deps)
+    if (refuseMalformedHead(req, res, deps)) return
     if (route === undefined) throw new CaptureError('not_found', { detail: `No endpoint at ${path}.` })
     await dispatch(req, res, route, query, deps)
   } catch (err) {
@@ -155,6 +160,12 @@ function closeWhenDraining(res: ServerResponse, deps: ServerDeps): void {
 }
 
 function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: ServerDeps): void {
+  // The parser refused this connection mid-body and client-errors.ts has answered and counted it.
+  const refused = refusedStatus(req.socket)
+  if (refused !== undefined) {
+    res.statusCode = refused
+    return
+  }
   const error = isCaptureError(err) ? err : new CaptureError('internal_error', { cause: err })
   deps.metrics.requestErrors.inc({ code: error.code })
   const log = { code: error.code, status: error.status, method: req.method, url: req.url, err: error.spec.level === 'error' ? (error.cause ?? error) : undefined }

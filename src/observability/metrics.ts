@@ -18,6 +18,21 @@ export type DropCause =
   | 'request_rejected'
   | 'sink_failed'
 export type PayloadStage = 'raw' | 'decoded'
+/** Why a request was refused before routing (http/client-errors.ts). */
+export type MalformedReason =
+  | 'invalid_header'
+  | 'header_overflow'
+  | 'too_many_headers'
+  | 'missing_host'
+  | 'invalid_chunk'
+  | 'invalid_framing'
+  | 'invalid_target'
+  | 'invalid_request_line'
+  | 'invalid_version'
+  | 'http2_preface'
+  | 'unsupported_expect'
+  | 'head_timeout'
+  | 'other'
 /** Why Kafka did not acknowledge a message (capture_kafka_delivery_errors_total). */
 export type DeliveryErrorCause = 'timeout' | 'queue_full' | 'broker_unreachable' | 'message_too_large' | 'not_connected' | 'fatal' | 'shutdown' | 'other'
 /** Why a recording request wrote nothing: its error code, or the quota that dropped it. */
@@ -44,6 +59,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     eventsIngested: new Counter({ name: 'capture_events_ingested_total', help: 'Events written durably to the sink.', labelNames: ['route'] as const, registers }),
     eventsDropped: new Counter({ name: 'capture_events_dropped_total', help: 'Events not written, by cause.', labelNames: ['cause'] as const, registers }),
     requests: new Counter({ name: 'capture_http_requests_total', help: 'HTTP requests answered, by route and status.', labelNames: ['route', 'method', 'status'] as const, registers }),
+    malformedRequests: new Counter({ name: 'capture_http_malformed_requests_total', help: 'Requests refused before routing because they are not valid HTTP/1.1, by reason.', labelNames: ['reason'] as const, registers }),
     requestErrors: new Counter({ name: 'capture_http_request_errors_total', help: 'Error replies, by catalogue code.', labelNames: ['code'] as const, registers }),
     requestDuration: new Histogram({ name: 'capture_http_request_duration_seconds', help: 'Time from the request head to the reply.', labelNames: ['route'] as const, buckets: LATENCY_BUCKETS, registers }),
     payloadBytes: new Histogram({ name: 'capture_payload_bytes', help: 'Request payload sizes: raw body and decoded text.', labelNames: ['route', 'stage'] as const, buckets: SIZE_BUCKETS, registers }),

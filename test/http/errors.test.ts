@@ -54,6 +54,16 @@ async function stalledBody(t: TestApp): Promise<Reply> {
   return parseRawReply(received)
 }
 
+/** Raw bytes on a fresh connection, for requests node:http's parser refuses. */
+async function raw(t: TestApp, bytes: string): Promise<Reply> {
+  const socket = await connect(t.app.port)
+  const outcome = collect(socket, 5_000)
+  socket.write(Buffer.from(bytes, 'latin1'))
+  const { received } = await outcome
+  socket.destroy()
+  return parseRawReply(received)
+}
+
 const CASES: readonly Case[] = [
   // Decoding
   { code: 'empty_payload', how: 'an empty POST body', send: (t) => post(t.url, '/e/', '') },
@@ -91,6 +101,11 @@ const CASES: readonly Case[] = [
   { code: 'not_found', how: 'an unknown path', send: (t) => request(t.url, '/nowhere') },
   { code: 'method_not_allowed', how: 'PUT on /e', send: (t) => request(t.url, '/e/', { method: 'PUT', body: '{}' }) },
   { code: 'request_timeout', how: 'a body that stalls past BODY_CHUNK_READ_TIMEOUT_MS', send: stalledBody },
+  { code: 'malformed_request', how: 'a header name with a space', send: (t) => raw(t, 'GET /e/ HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n') },
+  { code: 'expectation_failed', how: 'Expect: 200-ok', send: (t) => raw(t, 'POST /e/ HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 0\r\n\r\n') },
+  { code: 'headers_too_large', how: 'a 20 KiB header', send: (t) => raw(t, `GET /e/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 * KIB)}\r\n\r\n`) },
+  { code: 'too_many_headers', how: '1001 headers', send: (t) => raw(t, `GET /e/ HTTP/1.1\r\n${Array.from({ length: 1001 }, (_, i) => `x-${i}: 1\r\n`).join('')}\r\n`) },
+  { code: 'http_version_not_supported', how: 'an HTTP/2 preface', send: (t) => raw(t, 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n') },
   // Sizes
   { code: 'body_too_large', how: 'a body over EVENT_BODY_SIZE', send: (t) => post(t.url, '/e/', Buffer.alloc(64 * KIB + 1, 0x20)) },
   { code: 'decoded_too_large', how: 'a gzip bomb', send: async (t) => post(t.url, '/e/', await gzipZeros(4 * 1024 * KIB)) },
