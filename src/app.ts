@@ -13,6 +13,7 @@ import { createHttpServer } from './http/server.js'
 import { createLimiter } from './limiters/composite-limiter.js'
 import { createFailOpen } from './limiters/fail-open.js'
 import { createStoreReplayOverflow } from './limiters/replay-overflow-set.js'
+import { createUuidDedup, noUuidDedup, type UuidDedup } from './limiters/uuid-dedup.js'
 import type { EventLimiter } from './pipeline/ports.js'
 import { createHealthRegistry, type HealthRegistry } from './observability/health.js'
 import { createLogger, type Logger } from './observability/logger.js'
@@ -28,7 +29,7 @@ import { createMemoryStore } from './store/memory-store.js'
 import { createPrimaryStore, processChannel, serveStoreToWorkers } from './store/primary-store.js'
 import { createRedisStore } from './store/redis-store.js'
 import type { Store } from './store/store.js'
-import { bytes, MiB, type Millis } from './units.js'
+import { bytes, MiB, ms, type Millis } from './units.js'
 
 export interface AppOverrides {
   readonly clock?: Clock
@@ -41,6 +42,8 @@ export interface AppOverrides {
   readonly limiter?: EventLimiter
   /** Sessions whose recordings go to KAFKA_REPLAY_OVERFLOW_TOPIC; default: none. */
   readonly replayOverflow?: ReplayOverflow
+  /** Wraps the sink built from config (fault-injection tests). */
+  readonly wrapSink?: (sink: Sink) => Sink
 }
 
 export interface App {
@@ -58,7 +61,8 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const logger = overrides.logger ?? createLogger({ level: config.logLevel })
   const metrics = overrides.metrics ?? createMetrics()
   const health = createHealthRegistry()
-  const sink = await createSink(config, { logger, metrics })
+  const built = await createSink(config, { logger, metrics })
+  const sink = overrides.wrapSink?.(built) ?? built
   for (const component of sink.healthComponents()) health.register(component.name, component.report, { readiness: component.readiness })
   const clock = overrides.clock ?? systemClock
   const store = await createStore(config, { logger, metrics, clock })
@@ -76,6 +80,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     clock,
     metricsText: overrides.metricsText ?? (() => metrics.registry.metrics()),
     pipeline: { config, sink, limiter, metrics, newUuid: overrides.newUuid ?? uuidv7 },
+    v1: config.v1.enabled ? { config, sink, limiter, metrics, dedup: createV1Dedup(config, { store, metrics, logger, clock }) } : undefined,
     replayOverflow,
   })
   await listen(server, config.address)
@@ -105,6 +110,12 @@ async function createSink(config: Config, deps: { logger: Logger; metrics: Metri
 }
 
 const SPOOL_SEGMENT_MAX_BYTES = 16 * MiB
+
+/** Capture V1 exactly-once marks live in the limiters' store and follow DEDUP_ENABLED / DEDUP_TTL_SECONDS. */
+function createV1Dedup(config: Config, deps: { store: Store; metrics: Metrics; logger: Logger; clock: Clock }): UuidDedup {
+  if (!config.limiters.dedup.enabled) return noUuidDedup
+  return createUuidDedup({ store: deps.store, failOpen: createFailOpen(deps) }, { ttl: ms(config.limiters.dedup.ttl * 1000) })
+}
 
 /**
  * Limiter state: Redis when REDIS_URL is set (shared by every instance);

@@ -8,6 +8,7 @@ import os from 'node:os'
 import { EnvReader, type Env } from './env-parsers.js'
 import { readLimiterConfig, type LimiterConfig } from './limiter-config.js'
 import { readKafkaConfig, type KafkaConfig } from './kafka-config.js'
+import { readFlagsConfig, readV1Config, type FlagsConfig, type V1Config } from './v1-config.js'
 import { bytes, ms, MiB, type Bytes, type Millis } from '../units.js'
 
 export interface Topics {
@@ -55,6 +56,10 @@ export interface Config {
   readonly limiters: LimiterConfig
   /** Kafka mode (KAFKA_HOSTS set) and its spool; undefined → the local log is the sink (docs/kafka.md). */
   readonly kafka: KafkaConfig | undefined
+  /** Capture V1 (/i/v1/analytics/events), docs/capture-v1.md. */
+  readonly v1: V1Config
+  /** The quiet /flags and /decide answers. */
+  readonly flags: FlagsConfig
 }
 
 export class ConfigError extends Error {
@@ -88,6 +93,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxyHeaders: read.bool('TRUST_PROXY_HEADERS', true),
     limiters: readLimiterConfig(read),
     kafka: readKafkaConfig(read),
+    v1: readV1Config(read),
+    flags: readFlagsConfig(read),
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems)
   return config

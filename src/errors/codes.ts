@@ -11,6 +11,7 @@ export type ErrorType =
   | 'authentication_error'
   | 'invalid_request'
   | 'throttled'
+  | 'billing_error'
   | 'server_error'
 
 export interface CodeSpec {
@@ -75,6 +76,25 @@ export const codes = {
   spool_full: { status: 503, type: 'server_error', retryable: true, level: 'warn', message: 'Kafka cannot take events right now and the local spool is full; retry after the time in Retry-After.' },
   shutting_down: { status: 503, type: 'server_error', retryable: true, level: 'info', message: 'The server is shutting down; try again.' },
   internal_error: { status: 500, type: 'server_error', retryable: true, level: 'error', message: 'Internal error.' },
+  // Capture V1 (/i/v1/analytics/events): the tags of its {error, error_description, error_uri} body
+  // (docs/capture-v1.md). Classic codes raised by shared stages map onto these in http/v1-errors.ts.
+  missing_required_headers: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'Required headers are missing.' },
+  invalid_header_value: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'A header has a value that is not valid.' },
+  request_decoding_error: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'The body could not be decompressed or is not UTF-8.' },
+  request_parsing_error: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'The body is not JSON of the Capture V1 shape.' },
+  empty_body: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'The request body is empty.' },
+  invalid_batch: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'The batch envelope is not valid (created_at must be RFC 3339).' },
+  missing_event_uuid: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'An event has an empty uuid.' },
+  invalid_event_uuid: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'An event\'s uuid is not a valid UUID.' },
+  duplicate_event_uuid: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'Two events of the batch share one uuid.' },
+  missing_authorization: { status: 401, type: 'authentication_error', retryable: false, level: 'info', message: 'The Authorization header is missing.' },
+  invalid_api_token: { status: 401, type: 'authentication_error', retryable: false, level: 'info', message: 'The project API key in Authorization is not valid.' },
+  billing_limit_exceeded: { status: 402, type: 'billing_error', retryable: false, level: 'info', message: 'The project is over its billing limit; no event of this request was kept.' },
+  body_read_timeout: { status: 408, type: 'invalid_request', retryable: true, level: 'info', message: 'The request body did not arrive in time.' },
+  payload_too_large: { status: 413, type: 'validation_error', retryable: false, level: 'info', message: 'The request body is larger than Capture V1 accepts.' },
+  unsupported_content_type: { status: 415, type: 'invalid_request', retryable: false, level: 'info', message: 'Content-Type must be application/json.' },
+  unsupported_encoding: { status: 415, type: 'invalid_request', retryable: false, level: 'info', message: 'Content-Encoding must be gzip, deflate, br or zstd.' },
+  service_unavailable: { status: 503, type: 'server_error', retryable: true, level: 'warn', message: 'The server cannot take events right now; try again.' },
 } as const satisfies Record<string, CodeSpec>
 
 export type CaptureCode = keyof typeof codes

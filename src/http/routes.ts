@@ -5,7 +5,7 @@
  */
 import type { HttpLimits } from '../config/config.js'
 
-export type RouteKind = 'events' | 'recordings' | 'readiness' | 'liveness' | 'health' | 'metrics'
+export type RouteKind = 'events' | 'recordings' | 'capture_v1' | 'flags' | 'decide' | 'readiness' | 'liveness' | 'health' | 'metrics'
 
 export interface Route {
   readonly kind: RouteKind
@@ -17,7 +17,7 @@ export interface Route {
   readonly isEngage: boolean
 }
 
-export function buildRoutes(limits: HttpLimits, options: { exportPrometheus: boolean }): Map<string, Route> {
+export function buildRoutes(limits: HttpLimits, options: { exportPrometheus: boolean; captureV1?: boolean; flags?: boolean }): Map<string, Route> {
   const table = new Map<string, Route>()
   const add = (path: string, route: Omit<Route, 'name'>): void => {
     const entry = { ...route, name: path }
@@ -35,6 +35,12 @@ export function buildRoutes(limits: HttpLimits, options: { exportPrometheus: boo
   // Session recordings; no legacy second base64 pass (upstream's /s has none).
   add('/s', { kind: 'recordings', bodyLimit: limits.recordingBodyBytes, legacyPath: false, isEngage: false })
   add('/capture/recording', { kind: 'recordings', bodyLimit: limits.recordingBodyBytes, legacyPath: false, isEngage: false })
+  // Capture V1 (http/v1-route.ts) reads its own body limit from config.v1.
+  if (options.captureV1 === true) add('/i/v1/analytics/events', { kind: 'capture_v1', bodyLimit: 0, legacyPath: false, isEngage: false })
+  if (options.flags === true) {
+    add('/flags', { kind: 'flags', bodyLimit: limits.eventBodyBytes, legacyPath: false, isEngage: false })
+    add('/decide', { kind: 'decide', bodyLimit: limits.eventBodyBytes, legacyPath: false, isEngage: false })
+  }
   const probe = (path: string, kind: RouteKind): void => add(path, { kind, bodyLimit: 0, legacyPath: false, isEngage: false })
   probe('/', 'readiness')
   probe('/_readiness', 'readiness')

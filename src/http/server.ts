@@ -21,10 +21,16 @@ import { handleClientErrors, refusedStatus, refuseMalformedHead } from './client
 import { clientIp, headerToken } from './request-meta.js'
 import { corsHeaders, isPreflight, replyError, replyOk, replyPreflight, replyText } from './replies.js'
 import { buildRoutes, splitUrl, type Route } from './routes.js'
+import type { V1PipelineDeps } from '../pipeline/v1/capture-v1.js'
+import { handleFlags } from './flags-route.js'
+import { replyV1Error } from './v1-errors.js'
+import { handleV1 } from './v1-route.js'
 
 export interface ServerDeps {
   readonly config: Config
   readonly pipeline: PipelineDeps
+  /** Capture V1; undefined when CAPTURE_V1_ENABLED=false (the path is then a 404). */
+  readonly v1?: V1PipelineDeps
   /** Sessions whose recordings go to the replay overflow topic; none when absent. */
   readonly replayOverflow?: ReplayOverflow
   readonly health: HealthRegistry
@@ -36,7 +42,7 @@ export interface ServerDeps {
 }
 
 export function createHttpServer(deps: ServerDeps): http.Server {
-  const routes = buildRoutes(deps.config.limits, { exportPrometheus: deps.config.exportPrometheus })
+  const routes = buildRoutes(deps.config.limits, { exportPrometheus: deps.config.exportPrometheus, captureV1: deps.v1 !== undefined, flags: deps.config.flags.enabled })
   const { headersMs, bodyMs } = deps.config.timeouts
   const server = http.createServer(
     {
@@ -68,7 +74,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Map<str
     if (route === undefined) throw new CaptureError('not_found', { detail: `No endpoint at ${path}.` })
     await dispatch(req, res, route, query, deps)
   } catch (err) {
-    fail(req, res, err, deps)
+    fail(req, res, err, deps, route?.kind === 'capture_v1')
   } finally {
     deps.metrics.inflightRequests.dec()
     deps.metrics.requests.inc({ route: routeName, method: req.method ?? 'UNKNOWN', status: res.statusCode })
@@ -81,6 +87,11 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, route: Route,
     case 'events':
     case 'recordings':
       return handleCapture(req, res, route, query, deps)
+    case 'capture_v1':
+      return handleV1(req, res, { pipeline: deps.v1!, clock: deps.clock, metrics: deps.metrics, stallMs: deps.config.timeouts.bodyMs, clientIp: (r) => clientIp(r, deps.config.trustProxyHeaders) })
+    case 'flags':
+    case 'decide':
+      return handleFlags(req, res, route.kind, query, { bodyLimit: route.bodyLimit, stallMs: deps.config.timeouts.bodyMs, routeName: route.name })
     case 'readiness':
       return probe(req, res, deps.health.ready(), deps.health.ready() ? 'capture' : `not ready: ${deps.health.lifecycle()}`)
     case 'liveness':
@@ -113,7 +124,7 @@ async function handleCapture(req: IncomingMessage, res: ServerResponse, route: R
   if (req.method === 'OPTIONS') return replyOk(res, [], false)
   allowMethods(req, ['GET', 'POST'])
   const body = await readBody(req, { limit: route.bodyLimit, stallMs: deps.config.timeouts.bodyMs, routeName: route.name })
-  deps.metrics.payloadBytes.observe({ route: route.kind, stage: 'raw' }, body.length)
+  deps.metrics.payloadBytes.observe({ route: route.kind === 'recordings' ? 'recordings' : 'events', stage: 'raw' }, body.length)
   const outcome = await runPipeline(
     req,
     route,
@@ -159,7 +170,7 @@ function closeWhenDraining(res: ServerResponse, deps: ServerDeps): void {
   if (deps.health.lifecycle() === 'draining' && !res.headersSent) res.setHeader('Connection', 'close')
 }
 
-function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: ServerDeps): void {
+function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: ServerDeps, v1 = false): void {
   // The parser refused this connection mid-body and client-errors.ts has answered and counted it.
   const refused = refusedStatus(req.socket)
   if (refused !== undefined) {
@@ -177,6 +188,7 @@ function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: Ser
   // A body we stopped reading, or a client we gave up on, cannot keep the connection.
   const close = error.code === 'body_too_large' || error.code === 'request_timeout' || !req.complete
   closeWhenDraining(res, deps)
-  replyError(res, error, { close })
+  if (v1) replyV1Error(res, error, { close })
+  else replyError(res, error, { close })
   if (close) res.once('finish', () => req.socket.destroySoon())
 }

@@ -18,6 +18,8 @@ export type DropCause =
   | 'request_rejected'
   | 'sink_failed'
 export type PayloadStage = 'raw' | 'decoded'
+/** A Capture V1 per-event result (capture_v1_event_results_total). */
+export type V1ResultKind = 'ok' | 'warning' | 'drop' | 'retry'
 /** Why a request was refused before routing (http/client-errors.ts). */
 export type MalformedReason =
   | 'invalid_header'
@@ -58,6 +60,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     eventsReceived: new Counter({ name: 'capture_events_received_total', help: 'Events decoded from requests, before validation and limits.', labelNames: ['route'] as const, registers }),
     eventsIngested: new Counter({ name: 'capture_events_ingested_total', help: 'Events written durably to the sink.', labelNames: ['route'] as const, registers }),
     eventsDropped: new Counter({ name: 'capture_events_dropped_total', help: 'Events not written, by cause.', labelNames: ['cause'] as const, registers }),
+    v1EventResults: new Counter({ name: 'capture_v1_event_results_total', help: 'Capture V1 per-event results, by result.', labelNames: ['result'] as const, registers }),
     requests: new Counter({ name: 'capture_http_requests_total', help: 'HTTP requests answered, by route and status.', labelNames: ['route', 'method', 'status'] as const, registers }),
     malformedRequests: new Counter({ name: 'capture_http_malformed_requests_total', help: 'Requests refused before routing because they are not valid HTTP/1.1, by reason.', labelNames: ['reason'] as const, registers }),
     requestErrors: new Counter({ name: 'capture_http_request_errors_total', help: 'Error replies, by catalogue code.', labelNames: ['code'] as const, registers }),

@@ -16,9 +16,11 @@
  * The other recorded requests are replayed too, and pinned to what capture
  * answers: CORS preflights on capture routes → 200; session recordings on
  * /s/ → 200 with `$snapshot_items` messages (their content is checked in
- * test/recordings); /flags, /decide, remote config under /array/ and Capture
- * V1 (/i/v1/*) are not capture's (PostHog serves flags and config from other
- * services; V1 is not implemented) → 404 not_found.
+ * test/recordings); /flags and /decide → 200 with a "no flags" reply (capture
+ * evaluates no flags, http/flags-route.ts); Capture V1 (/i/v1/*) → 200 with a
+ * result per event (its events are checked in wire-samples-v1.test.ts); remote
+ * config under /array/ is not capture's (PostHog serves it from another
+ * service) → 404 not_found.
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -193,6 +195,14 @@ async function replayOther(sample: Sample, kind: OtherKind): Promise<void> {
       assert.equal(res.status, 200, `status ${res.status}: ${res.text}`)
       assert.ok(records.length > 0, 'a recording request writes messages')
       for (const record of records) assert.equal((record.value as { event: unknown }).event, '$snapshot_items')
+    } else if (kind === 'feature flags') {
+      assert.equal(res.status, 200, `flags status ${res.status}: ${res.text}`)
+      if (sample.method === 'OPTIONS') assert.equal(res.headers['access-control-allow-origin'], sample.headers.origin)
+      else assert.equal(typeof JSON.parse(res.text), 'object')
+      assert.equal(records.length, 0)
+    } else if (kind === 'Capture V1 (/i/v1)') {
+      assert.equal(res.status, 200, `V1 status ${res.status}: ${res.text}`)
+      assert.equal(typeof (JSON.parse(res.text) as { results?: unknown }).results, 'object')
     } else {
       assert.equal(res.status, 404, `${kind}: status ${res.status}`)
       assert.equal((JSON.parse(res.text) as { code: unknown }).code, 'not_found')
