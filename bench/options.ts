@@ -3,7 +3,7 @@
  * and bad values stop the run before any server starts.
  */
 import { join, resolve } from 'node:path'
-import type { ServerKind } from './servers.js'
+import type { LocalServerKind } from './servers.js'
 import { WORKLOAD_NAMES, type WorkloadName } from './workloads.js'
 
 export interface Options {
@@ -12,7 +12,7 @@ export interface Options {
   workers: number[]
   connections: number
   workloads: WorkloadName[]
-  servers: ServerKind[]
+  servers: LocalServerKind[]
   pool: number
   rounds: number
   captureEnv: Record<string, string>

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import type { LoadJob, LoadMessage, LoadResult } from './load.js'
 import { TreeSampler } from './proc-stats.js'
-import { ensureCaptureBuild, freePort, startServer, transpileFloor, type ServerKind } from './servers.js'
+import { ensureCaptureBuild, freePort, startServer, transpileFloor, type LocalServerKind } from './servers.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const TOKEN = 'phc_bench_0123456789abcdefghijklmnopqrstuvwxyzABCD'
@@ -51,7 +51,7 @@ interface Request {
 }
 
 interface Row {
-  readonly server: ServerKind
+  readonly server: LocalServerKind
   readonly requestsPerSec: number
   readonly decodedMBps: number
   readonly wireMBps: number
@@ -166,7 +166,7 @@ function countLines(dir: string): number {
   return lines
 }
 
-async function measure(kind: ServerKind, script: string, requests: readonly Request[], options: Options, tmp: string): Promise<Row> {
+async function measure(kind: LocalServerKind, script: string, requests: readonly Request[], options: Options, tmp: string): Promise<Row> {
   const dataDir = mkdtempSync(join(tmp, `${kind}-data-`))
   const port = await freePort()
   const cpuProfileDir = kind === 'capture' ? options.profileDir : undefined
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
   const meanBody = round(requests.reduce((s, r) => s + r.body.length, 0) / requests.length / 1000)
   const meanDecoded = round(requests.reduce((s, r) => s + r.decodedBytes, 0) / requests.length / 1000)
   process.stderr.write(`bench: /s recordings of ${meanDecoded} kB JSON, ${meanBody} kB gzip'd; ${options.connections} connections, ${options.workers} worker(s), ${os.availableParallelism()} CPUs shared with the generator\n`)
-  const scripts: Record<ServerKind, string> = { capture: join(ROOT, 'dist', 'main.js'), floor: transpileFloor(ROOT, tmp) }
+  const scripts: Record<LocalServerKind, string> = { capture: join(ROOT, 'dist', 'main.js'), floor: transpileFloor(ROOT, tmp) }
   const rows: Row[] = []
   try {
     for (const kind of ['floor', 'capture'] as const) {

@@ -10,6 +10,8 @@
  *                        [--capture-env KEY=VALUE]... [--node-arg FLAG]... [--no-build | --rebuild]
  *                        [--no-save | --out <dir>] [--profile <dir>]
  *   npx tsx bench/run.ts --render bench/results/<run>.json    # rewrite that run's .md
+ *   npx tsx bench/run.ts --kafka [...]     # Kafka mode: capture vs PostHog's Rust capture vs floor (bench/kafka-bench.ts)
+ *   npx tsx bench/run.ts --soak MINUTES    # capture alone in Kafka mode, RSS over time (bench/kafka-bench.ts)
  *
  * Figures from one run are comparable with each other; absolute numbers drift
  * between runs on shared machines (see bench/README.md).
@@ -23,17 +25,19 @@ import type { LoadJob, LoadMessage, LoadResult } from './load.js'
 import { scrapeTotals, sinkFigures, type MetricTotals, type SinkFigures } from './capture-metrics.js'
 import { cpuPressure, TreeSampler, type TreeStats } from './proc-stats.js'
 import { computeRatios, markdownReport, medianOfRounds, reportJson, resultsTable, round, sinkTable, targetSummary, writeReport, type BenchReport, type Failure, type Measurement } from './report.js'
-import { ensureCaptureBuild, freePort, startServer, transpileFloor, type RunningServer, type ServerKind } from './servers.js'
+import { ensureCaptureBuild, freePort, startServer, transpileFloor, type LocalServerKind, type RunningServer } from './servers.js'
 import { parseArgs, type Options } from './options.js'
 import { buildWorkloads, type Workload } from './workloads.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** Cleanups for whatever is running, so Ctrl-C never leaves a server behind. */
+/** Cleanups for whatever is running, so Ctrl-C never leaves a server behind (installed by main() in local-log mode). */
 const active = new Set<() => Promise<void>>()
-process.once('SIGINT', () => {
-  void Promise.all([...active].map((cleanup) => cleanup())).finally(() => process.exit(130))
-})
+function cleanUpOnInterrupt(): void {
+  process.once('SIGINT', () => {
+    void Promise.all([...active].map((cleanup) => cleanup())).finally(() => process.exit(130))
+  })
+}
 
 async function checkOneRequest(server: RunningServer, workload: Workload): Promise<void> {
   const request = workload.requests[0]!
@@ -70,7 +74,7 @@ async function countLines(dir: string): Promise<number> {
 }
 
 interface Cell {
-  readonly kind: ServerKind
+  readonly kind: LocalServerKind
   readonly workload: Workload
   readonly workers: number
 }
@@ -109,7 +113,7 @@ async function observe(server: RunningServer, cell: Cell, options: Options): Pro
   return { load, stats, sink }
 }
 
-async function measure(cell: Cell, options: Options, scripts: Record<ServerKind, string>, tmp: string): Promise<Measurement> {
+async function measure(cell: Cell, options: Options, scripts: Record<LocalServerKind, string>, tmp: string): Promise<Measurement> {
   const label = `${cell.kind}-${cell.workload.name}-w${cell.workers}`
   const loadAvg1Before = round(os.loadavg()[0]!, 2)
   const dataDir = mkdtempSync(join(tmp, `${label}-data-`))
@@ -178,7 +182,14 @@ function render(argv: readonly string[]): boolean {
 }
 
 async function main(): Promise<void> {
-  if (render(process.argv.slice(2))) return
+  const argv = process.argv.slice(2)
+  if (argv.includes('--kafka') || argv.includes('--soak')) {
+    // Kafka mode (capture vs PostHog's Rust capture vs floor) and the soak: bench/kafka-bench.ts.
+    const { kafkaMain } = await import('./kafka-bench.js')
+    return kafkaMain(argv)
+  }
+  if (render(argv)) return
+  cleanUpOnInterrupt()
   const options = parseArgs(process.argv.slice(2), ROOT)
   const startedAt = new Date().toISOString()
   const loadAvgAtStart = os.loadavg().map((n) => round(n, 2))
@@ -187,7 +198,7 @@ async function main(): Promise<void> {
   }
   const build = options.servers.includes('capture') ? (options.build === 'never' ? 'not checked' : ensureCaptureBuild(ROOT, options.build === 'always')) : 'unused'
   const tmp = mkdtempSync(join(os.tmpdir(), 'capture-bench-'))
-  const scripts: Record<ServerKind, string> = { capture: join(ROOT, 'dist', 'main.js'), floor: transpileFloor(ROOT, tmp) }
+  const scripts: Record<LocalServerKind, string> = { capture: join(ROOT, 'dist', 'main.js'), floor: transpileFloor(ROOT, tmp) }
   const workloads = buildWorkloads({ poolSize: options.pool }).filter((w) => options.workloads.includes(w.name))
   process.stderr.write(`bench: ${os.availableParallelism()} CPUs shared by generator and server; logs in ${tmp}\n`)
   const runs: Measurement[] = []

@@ -13,7 +13,10 @@ import { join } from 'node:path'
 import ts from 'typescript'
 import { descendants } from './proc-stats.js'
 
-export type ServerKind = 'capture' | 'floor'
+/** `peer` is PostHog's Rust capture (a native binary, see /work/shared/peer/README.md), used by the Kafka bench. */
+export type ServerKind = 'capture' | 'floor' | 'peer'
+/** The servers the local-log bench (run.ts without --kafka) runs. */
+export type LocalServerKind = Exclude<ServerKind, 'peer'>
 
 export interface RunningServer {
   readonly kind: ServerKind
@@ -78,6 +81,7 @@ export function freePort(): Promise<number> {
 
 export interface ServerSpec {
   readonly kind: ServerKind
+  /** Node script (capture, floor) or the peer's binary. */
   readonly script: string
   readonly workers: number
   readonly port: number
@@ -98,7 +102,8 @@ const SERVING = /capture is serving|floor is serving/g
 export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const log = openSync(spec.logFile, 'a')
   const profile = spec.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${spec.cpuProfileDir}`]
-  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), ...profile, spec.script], {
+  const [command, args] = spec.kind === 'peer' ? [spec.script, []] : [process.execPath, [...(spec.nodeArgs ?? []), ...profile, spec.script]]
+  const child = spawn(command, args, {
     cwd: spec.cwd,
     detached: true,
     stdio: ['ignore', log, log],
@@ -136,20 +141,26 @@ async function waitUntilServing(child: ChildProcess, spec: ServerSpec): Promise<
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${spec.kind} exited during startup (${child.exitCode ?? child.signalCode}); see ${spec.logFile}`)
     }
-    const serving = (readFileSync(spec.logFile, 'utf8').match(SERVING) ?? []).length
-    if (serving >= spec.workers && (await answers(spec.port))) return
+    if (spec.kind === 'peer') {
+      // The peer logs nothing at RUST_LOG=warn; it is ready when /_readiness answers 200.
+      if ((await answers(spec.port)) === 200) return
+    } else {
+      const serving = (readFileSync(spec.logFile, 'utf8').match(SERVING) ?? []).length
+      if (serving >= spec.workers && (await answers(spec.port)) !== undefined) return
+    }
     await sleep(100)
   }
   throw new Error(`${spec.kind} did not start within 20 s; see ${spec.logFile}`)
 }
 
-async function answers(port: number): Promise<boolean> {
+/** The status /_readiness answers with, or undefined when nothing answers. */
+async function answers(port: number): Promise<number | undefined> {
   try {
     const response = await fetch(`http://127.0.0.1:${port}/_readiness`, { signal: AbortSignal.timeout(1000) })
     await response.arrayBuffer()
-    return true
+    return response.status
   } catch {
-    return false
+    return undefined
   }
 }
 

@@ -226,3 +226,40 @@ export function buildWorkloads(options: { poolSize: number; nowMs?: number; seed
       { uniquePerRequest: true, captureEnv: { DEDUP_ENABLED: 'true' } }),
   ]
 }
+
+/** The workloads the Kafka bench (bench/kafka-bench.ts) runs: the three of issue 15. */
+export type KafkaWorkloadName = 'json5' | 'gzip100' | 'js-e'
+export const KAFKA_WORKLOAD_NAMES: readonly KafkaWorkloadName[] = ['gzip100', 'js-e', 'json5']
+
+/** One request before encoding: the Kafka bench fills in uuids per request (bench/wrk.ts), then gzips where `gzip`. */
+export interface RequestTemplate {
+  readonly path: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly json: string
+  readonly gzip: boolean
+}
+
+export const KAFKA_WORKLOADS: Readonly<Record<KafkaWorkloadName, { readonly description: string; readonly eventsPerRequest: number }>> = {
+  json5: { description: 'posthog-node /batch/: 5 events, plain JSON (application/json)', eventsPerRequest: 5 },
+  gzip100: { description: 'posthog-node /batch/: 100 events, gzip (Content-Encoding: gzip)', eventsPerRequest: 100 },
+  'js-e': { description: `posthog-js ${JS_LIB_VERSION} /e/?ver&_: 10 $pageview events, gzip body as text/plain, no Content-Encoding or compression marker`, eventsPerRequest: 10 },
+}
+
+/** `count` distinct requests of one workload, same shapes and generator as buildWorkloads, as JSON text. */
+export function buildTemplates(name: KafkaWorkloadName, count: number, options: { nowMs?: number; seed?: number } = {}): RequestTemplate[] {
+  const nowMs = options.nowMs ?? Date.now()
+  const rng = seeded(options.seed ?? 20_251_126)
+  const nodeHeaders = { 'user-agent': `posthog-node/${NODE_LIB_VERSION}`, 'content-type': 'application/json', accept: '*/*' }
+  return Array.from({ length: count }, (_, i): RequestTemplate => {
+    switch (name) {
+      case 'json5': return { path: '/batch/', headers: nodeHeaders, json: nodeBatch(rng, 5, nowMs).text, gzip: false }
+      case 'gzip100': return { path: '/batch/', headers: { ...nodeHeaders, 'content-encoding': 'gzip' }, json: nodeBatch(rng, 100, nowMs).text, gzip: true }
+      case 'js-e': return {
+        path: `/e/?ver=${JS_LIB_VERSION}&_=${nowMs + i}`,
+        headers: { 'user-agent': CHROME_UA, 'content-type': 'text/plain', accept: '*/*', origin: 'https://app.example.com' },
+        json: browserBatch(rng, 10, nowMs).text,
+        gzip: true,
+      }
+    }
+  })
+}
