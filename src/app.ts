@@ -59,7 +59,7 @@ export interface App {
 
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel })
-  const metrics = overrides.metrics ?? createMetrics()
+  const metrics = overrides.metrics ?? createMetrics({ sink: config.kafka === undefined ? 'local' : 'kafka' })
   const health = createHealthRegistry()
   const built = await createSink(config, { logger, metrics })
   const sink = overrides.wrapSink?.(built) ?? built

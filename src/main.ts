@@ -27,7 +27,7 @@ function readConfig(): Config {
 }
 
 async function runWorker(config: Config, clustered: boolean): Promise<void> {
-  const metrics = createMetrics()
+  const metrics = createMetrics({ sink: config.kafka === undefined ? 'local' : 'kafka' })
   const logger = createLogger({ level: config.logLevel })
   const app = await startApp(config, { metrics, logger, metricsText: clustered ? workerMetricsText(metrics.registry) : undefined })
   let stopping = false

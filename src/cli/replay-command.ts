@@ -129,7 +129,7 @@ function kafkaConfig(env: Readonly<Record<string, string | undefined>>): KafkaCo
 
 async function connect(config: KafkaConfig): Promise<KafkaSink> {
   const sink = await createKafkaSink(
-    { rdkafka: await loadRdKafka(), logger: createLogger({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false }) },
+    { rdkafka: await loadRdKafka(), logger: createLogger({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false, sink: 'kafka' }) },
     config,
   )
   if (!sink.isReachable()) {
