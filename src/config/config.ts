@@ -45,6 +45,8 @@ export interface Config {
   readonly timeouts: {
     readonly headersMs: Millis
     readonly bodyMs: Millis
+    /** Budget for a whole request body (BODY_READ_TIMEOUT_MS). */
+    readonly bodyTotalMs: Millis
     readonly keepAliveMs: Millis
     readonly shutdownMs: Millis
   }
@@ -82,6 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
     timeouts: {
       headersMs: ms(read.int('HTTP1_HEADER_READ_TIMEOUT_MS', 10_000, { min: 100 })),
       bodyMs: ms(read.int('BODY_CHUNK_READ_TIMEOUT_MS', 10_000, { min: 100 })),
+      bodyTotalMs: ms(read.int('BODY_READ_TIMEOUT_MS', 30_000, { min: 100 })),
       keepAliveMs: ms(read.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, { min: 0 })),
       shutdownMs: ms(read.int('SHUTDOWN_TIMEOUT_MS', 30_000, { min: 0 })),
     },

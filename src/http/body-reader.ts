@@ -1,8 +1,10 @@
 /**
  * readBody: collects a request body into one Buffer, refusing more than
- * `limit` bytes (413, as soon as Content-Length or the running total says so)
- * and a body that stalls longer than `stallMs` between chunks (408). Slow or
- * oversized clients cannot hold memory or a handler for long.
+ * `limit` bytes (413, as soon as Content-Length or the running total says so),
+ * a body that stalls longer than `stallMs` between chunks (408), and a body
+ * that takes longer than `totalMs` as a whole (408: a client dripping one byte
+ * every few seconds never stalls). Slow or oversized clients cannot hold memory
+ * or a handler for long.
  */
 import type { IncomingMessage } from 'node:http'
 import { CaptureError } from '../errors/capture-error.js'
@@ -11,6 +13,8 @@ import type { Millis } from '../units.js'
 export interface BodyLimits {
   readonly limit: number
   readonly stallMs: Millis
+  /** Budget for the whole body; defaults to 3 × stallMs. */
+  readonly totalMs?: Millis
   /** For the 413 detail, e.g. "/batch". */
   readonly routeName: string
 }
@@ -22,8 +26,11 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
     const chunks: Buffer[] = []
     let size = 0
     const timer = setTimeout(onStall, limits.stallMs)
+    const totalMs = limits.totalMs ?? limits.stallMs * 3
+    const whole = setTimeout(onTooSlow, totalMs)
     function finish(err?: Error): void {
       clearTimeout(timer)
+      clearTimeout(whole)
       req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted)
       if (err) reject(err)
       else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
@@ -39,6 +46,9 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
     function onAborted(): void { finish(new CaptureError('request_timeout', { detail: 'The client aborted the request.' })) }
     function onStall(): void {
       finish(new CaptureError('request_timeout', { detail: `No body data arrived for ${limits.stallMs} ms.` }))
+    }
+    function onTooSlow(): void {
+      finish(new CaptureError('request_timeout', { detail: `The body did not arrive within ${totalMs} ms (${size} bytes read).` }))
     }
     req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted)
   })

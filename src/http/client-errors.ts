@@ -18,6 +18,7 @@ import { CaptureError, errorBody } from '../errors/capture-error.js'
 import type { CaptureCode } from '../errors/codes.js'
 import type { Logger } from '../observability/logger.js'
 import type { MalformedReason, Metrics } from '../observability/metrics.js'
+import { lingerOnClose } from './lingering-close.js'
 import { replyError } from './replies.js'
 
 /** The most request headers capture reads; a request with more is refused with 431. */
@@ -85,6 +86,7 @@ export function refuseMalformedHead(req: IncomingMessage, res: ServerResponse, d
 function refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal, deps: ClientErrorDeps): void {
   const error = count(refusal, deps)
   deps.logger[error.spec.level]({ code: error.code, reason: refusal.reason, method: req.method }, error.message)
+  lingerOnClose(req)
   replyError(res, error, { close: true })
   res.once('finish', () => req.socket.destroySoon())
 }

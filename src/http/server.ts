@@ -18,6 +18,7 @@ import type { RequestContext } from '../pipeline/request-context.js'
 import { parseQuerySentAt } from '../pipeline/timestamp.js'
 import { readBody } from './body-reader.js'
 import { handleClientErrors, refusedStatus, refuseMalformedHead } from './client-errors.js'
+import { lingerOnClose } from './lingering-close.js'
 import { clientIp, headerToken } from './request-meta.js'
 import { corsHeaders, isPreflight, replyError, replyOk, replyPreflight, replyText } from './replies.js'
 import { buildRoutes, splitUrl, type Route } from './routes.js'
@@ -43,12 +44,13 @@ export interface ServerDeps {
 
 export function createHttpServer(deps: ServerDeps): http.Server {
   const routes = buildRoutes(deps.config.limits, { exportPrometheus: deps.config.exportPrometheus, captureV1: deps.v1 !== undefined, flags: deps.config.flags.enabled })
-  const { headersMs, bodyMs } = deps.config.timeouts
+  const { headersMs, bodyTotalMs } = deps.config.timeouts
   const server = http.createServer(
     {
       headersTimeout: headersMs,
+      // A backstop behind readBody's own whole-body budget, which answers first with a JSON 408.
       // node:http refuses to start when requestTimeout < headersTimeout.
-      requestTimeout: Math.max(bodyMs * 6, headersMs),
+      requestTimeout: headersMs + bodyTotalMs + 1000,
       // Node enforces both timeouts only on this sweep (default every 30 s), which would let a
       // slowloris client hold its connection up to 30 s past HTTP1_HEADER_READ_TIMEOUT_MS.
       connectionsCheckingInterval: Math.min(1000, Math.ceil(headersMs / 4)),
@@ -123,7 +125,8 @@ async function handleCapture(req: IncomingMessage, res: ServerResponse, route: R
   if (isPreflight(req)) return replyPreflight(req, res)
   if (req.method === 'OPTIONS') return replyOk(res, [], false)
   allowMethods(req, ['GET', 'POST'])
-  const body = await readBody(req, { limit: route.bodyLimit, stallMs: deps.config.timeouts.bodyMs, routeName: route.name })
+  const { bodyMs, bodyTotalMs } = deps.config.timeouts
+  const body = await readBody(req, { limit: route.bodyLimit, stallMs: bodyMs, totalMs: bodyTotalMs, routeName: route.name })
   deps.metrics.payloadBytes.observe({ route: route.kind === 'recordings' ? 'recordings' : 'events', stage: 'raw' }, body.length)
   const outcome = await runPipeline(
     req,
@@ -188,6 +191,8 @@ function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: Ser
   // A body we stopped reading, or a client we gave up on, cannot keep the connection.
   const close = error.code === 'body_too_large' || error.code === 'request_timeout' || !req.complete
   closeWhenDraining(res, deps)
+  // Unread body bytes would turn our close into an RST that destroys the reply (EPIPE at the client).
+  if (close && error.code !== 'request_timeout') lingerOnClose(req)
   if (v1) replyV1Error(res, error, { close })
   else replyError(res, error, { close })
   if (close) res.once('finish', () => req.socket.destroySoon())
