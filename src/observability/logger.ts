@@ -1,5 +1,6 @@
 /**
- * Structured JSON logs (pino). Tokens are never logged whole: use maskToken.
+ * Structured JSON logs (pino). No log line has a token field: request logs
+ * carry the method, URL, error code and status, never the payload.
  */
 import { pino, type Logger } from 'pino'
 
@@ -11,10 +12,4 @@ export function createLogger(options: { level: string; name?: string }): Logger 
     base: { pid: process.pid, name: options.name ?? 'capture' },
     timestamp: pino.stdTimeFunctions.isoTime,
   })
-}
-
-/** `phc_abcdef123456` → `phc_ab…3456`: enough to tell projects apart, not enough to use. */
-export function maskToken(token: string): string {
-  if (token.length <= 10) return `${token.slice(0, 2)}…`
-  return `${token.slice(0, 6)}…${token.slice(-4)}`
 }

@@ -16,6 +16,7 @@ import { parseSentAt } from './timestamp.js'
 import { prepareMessage, type PrepareContext } from './prepare.js'
 import { validateEvent, type CaptureEvent, type EventContext, type Validated } from './validate-event.js'
 import type { RequestContext } from './request-context.js'
+import { utf8LengthAgainst } from './utf8-length.js'
 
 export interface PipelineDeps {
   readonly config: Pick<Config, 'limits' | 'topics'>
@@ -114,7 +115,7 @@ function prepareKept(events: readonly CaptureEvent[], decisions: LimitDecisions,
       continue
     }
     const message = prepareMessage(events[index]!, decision.lane, ctx)
-    const size = message.value.length * 3 > maxBytes ? Buffer.byteLength(message.value) : message.value.length
+    const size = utf8LengthAgainst(message.value, maxBytes)
     if (size > maxBytes) {
       throw new CaptureError('event_too_large', {
         detail: `event ${index} is ${size} bytes once serialised; the limit is ${maxBytes} bytes (EVENT_MAX_BYTES).`,

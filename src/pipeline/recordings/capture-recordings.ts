@@ -12,15 +12,12 @@
  * event, so the loss is visible to the project. Returns only after the kept
  * messages are durable.
  */
-import type { Config } from '../../config/config.js'
 import { CaptureError, isCaptureError } from '../../errors/capture-error.js'
-import type { Decision, EventLimiter } from '../ports.js'
-import type { Metrics } from '../../observability/metrics.js'
-import type { PreparedMessage, Sink } from '../ports.js'
-import type { CaptureInput, CaptureOutcome } from '../capture-events.js'
+import type { CaptureInput, CaptureOutcome, PipelineDeps } from '../capture-events.js'
 import { resolveToken } from '../check-token.js'
 import { decodeBody } from '../decode/decode-body.js'
 import { parsePayload } from '../parse-payload.js'
+import type { Decision, PreparedMessage } from '../ports.js'
 import type { RequestContext } from '../request-context.js'
 import { parseSentAt } from '../timestamp.js'
 import type { CaptureEvent } from '../validate-event.js'
@@ -30,12 +27,8 @@ import type { ReplayOverflow } from './replay-overflow.js'
 import { buildSnapshotMessages } from './snapshot-messages.js'
 import { validateRecording, type RecordingEvent } from './validate-recording.js'
 
-export interface RecordingDeps {
-  readonly config: Pick<Config, 'limits' | 'topics'>
-  readonly sink: Sink
-  readonly limiter: EventLimiter
-  readonly metrics: Metrics
-  readonly newUuid: () => string
+/** What the event pipeline needs, plus the sessions sent to the replay overflow topic. */
+export interface RecordingDeps extends PipelineDeps {
   readonly replayOverflow: ReplayOverflow
 }
 

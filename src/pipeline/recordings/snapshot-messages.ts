@@ -19,8 +19,9 @@
  * pack the chunks. The value is spliced from those pieces, so sizes are exact
  * and the envelope is never re-encoded. Pure.
  */
-import type { PreparedMessage } from '../ports.js'
 import type { Now } from '../../clock.js'
+import type { PreparedMessage } from '../ports.js'
+import { utf8LengthAgainst } from '../utf8-length.js'
 import { chunkUuid } from './chunk-uuid.js'
 import type { SessionBatch } from './group-sessions.js'
 
@@ -61,7 +62,7 @@ export function buildSnapshotMessages(batch: SessionBatch, ctx: SnapshotContext)
   const room = ctx.maxMessageBytes - overheadBytes(frame, undefined)
   if (json.length <= room) {
     const whole = escapeJson(json).slice(1, -1)
-    if (whole.length * 3 <= room || Buffer.byteLength(whole) <= room) return { ok: true, messages: [render(frame, whole, undefined)] }
+    if (utf8LengthAgainst(whole, room) <= room) return { ok: true, messages: [render(frame, whole, undefined)] }
   }
   return splitMessages(frame, batch.items.map((item) => escapeJson(JSON.stringify(item))))
 }

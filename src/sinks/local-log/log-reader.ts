@@ -96,11 +96,6 @@ export async function listSegments(dir: string): Promise<string[]> {
   return names.filter((name) => name.endsWith(SEGMENT_SUFFIX)).sort()
 }
 
-/** The records of one segment, from `from` (a line start) up to `to` (default: its end now). */
-export function readSegment(dir: string, file: string, options: { from?: number; to?: number; onSkip?: (skipped: SkippedLine) => void } = {}): AsyncGenerator<LogRecord> {
-  return readRange(dir, file, { ...options, reportTail: true })
-}
-
 /** Every record from `options.from` (default: the beginning), then new ones if following. */
 export async function* readLog(dir: string, options: ReadLogOptions = {}): AsyncGenerator<LogRecord> {
   const { from, follow = false, onSkip } = options

@@ -32,6 +32,7 @@ import type { Metrics } from '../../observability/metrics.js'
 import type { KafkaSink } from '../kafka/kafka-sink.js'
 import type { LocalSink } from '../local-log/local-sink.js'
 import type { PreparedMessage, Sink } from '../../pipeline/ports.js'
+import { utf8LengthAgainst } from '../../pipeline/utf8-length.js'
 import { SpoolDrainer } from './spool-drainer.js'
 import { SpoolMarker, spoolPaths } from './spool-files.js'
 import { SpoolMonitor } from './spool-monitor.js'
@@ -150,7 +151,7 @@ class KafkaWithSpool implements SpoolingSink {
     let total = 0
     for (let index = 0; index < messages.length; index++) {
       const value = messages[index]!.value
-      const size = value.length * 3 > limit ? Buffer.byteLength(value) : value.length
+      const size = utf8LengthAgainst(value, limit)
       if (size > limit) {
         throw new CaptureError('message_too_large', {
           detail: `A message is ${size} bytes; Kafka accepts at most ${limit} bytes (KAFKA_PRODUCER_MESSAGE_MAX_BYTES).`,
