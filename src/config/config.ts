@@ -8,6 +8,7 @@ import os from 'node:os'
 import { EnvReader, type Env } from './env-parsers.js'
 import { readLimiterConfig, type LimiterConfig } from './limiter-config.js'
 import { readKafkaConfig, type KafkaConfig } from './kafka-config.js'
+import { readProxyTrust, type ProxyTrust } from './proxy-trust.js'
 import { readFlagsConfig, readV1Config, type FlagsConfig, type V1Config } from './v1-config.js'
 import { bytes, ms, MiB, type Bytes, type Millis } from '../units.js'
 
@@ -52,8 +53,8 @@ export interface Config {
   }
   readonly topics: Topics
   readonly localLog: { readonly dataDir: string; readonly segmentBytes: Bytes }
-  /** Trust X-Forwarded-For / X-Real-IP for the client ip (upstream does). */
-  readonly trustProxyHeaders: boolean
+  /** Whose X-Forwarded-For / X-Real-IP to believe for the client ip (TRUST_PROXY_HEADERS; nobody's by default). */
+  readonly trustProxyHeaders: ProxyTrust
   /** De-duplication, quotas, rate limits, overflow and their store (docs/limits.md). */
   readonly limiters: LimiterConfig
   /** Kafka mode (KAFKA_HOSTS set) and its spool; undefined → the local log is the sink (docs/kafka.md). */
@@ -93,7 +94,7 @@ export function loadConfig(env: Env = process.env): Config {
       dataDir: read.string('DATA_DIR', './data'),
       segmentBytes: bytes(read.int('LOCAL_LOG_SEGMENT_BYTES', 128 * MiB, { min: 64 * 1024 })),
     },
-    trustProxyHeaders: read.bool('TRUST_PROXY_HEADERS', true),
+    trustProxyHeaders: readProxyTrust(read),
     limiters: readLimiterConfig(read),
     kafka: readKafkaConfig(read),
     v1: readV1Config(read),

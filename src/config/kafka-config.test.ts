@@ -26,7 +26,7 @@ describe('readKafkaConfig', () => {
       messageMaxBytes: 10 * 1024 * 1024,
       compression: 'lz4',
       acks: 'all',
-      tls: { enabled: false, verifyCertificates: false },
+      tls: { enabled: false, verifyCertificates: true },
       sasl: undefined,
       connectTimeoutMs: 10_000,
       flushTimeoutMs: 10_000,
@@ -38,7 +38,7 @@ describe('readKafkaConfig', () => {
     const { config, problems } = read({
       KAFKA_HOSTS: 'k:9093', KAFKA_CLIENT_ID: 'cap-1', KAFKA_PRODUCER_LINGER_MS: '5', KAFKA_PRODUCER_QUEUE_MIB: '64',
       KAFKA_MESSAGE_TIMEOUT_MS: '3000', KAFKA_PRODUCER_MESSAGE_MAX_BYTES: '1000000', KAFKA_COMPRESSION_CODEC: 'zstd',
-      KAFKA_PRODUCER_ACKS: '-1', KAFKA_TLS: 'true', KAFKA_TLS_VERIFY: 'true', KAFKA_TLS_CA_LOCATION: '/ca.pem',
+      KAFKA_PRODUCER_ACKS: '-1', KAFKA_TLS: 'true', KAFKA_TLS_VERIFY: 'false', KAFKA_TLS_CA_LOCATION: '/ca.pem',
       KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p',
       KAFKA_CONNECT_TIMEOUT_MS: '500', KAFKA_FLUSH_TIMEOUT_MS: '0', SPOOL_MAX_BYTES: '1048576', SPOOL_RETRY_AFTER_SECS: '5',
     })
@@ -46,7 +46,7 @@ describe('readKafkaConfig', () => {
     assert.deepEqual(config, {
       hosts: 'k:9093', clientId: 'cap-1', lingerMs: 5, queueBytes: 64 * 1024 * 1024, messageTimeoutMs: 3000,
       messageMaxBytes: 1_000_000, compression: 'zstd', acks: 'all',
-      tls: { enabled: true, verifyCertificates: true, caLocation: '/ca.pem' },
+      tls: { enabled: true, verifyCertificates: false, caLocation: '/ca.pem' },
       sasl: { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' },
       connectTimeoutMs: 500, flushTimeoutMs: 0, spool: { maxBytes: 1_048_576, retryAfter: 5 },
     })

@@ -22,7 +22,7 @@ export type SaslMechanism = (typeof SASL_MECHANISMS)[number]
 
 export interface KafkaTls {
   readonly enabled: boolean
-  /** Upstream turns verification off with KAFKA_TLS; KAFKA_TLS_VERIFY=true turns it on. */
+  /** On by default (upstream turns verification off with KAFKA_TLS); KAFKA_TLS_VERIFY=false turns it off. */
   readonly verifyCertificates: boolean
   readonly caLocation?: string
 }
@@ -87,7 +87,7 @@ function readTls(read: EnvReader): KafkaTls {
   const caLocation = read.optionalString('KAFKA_TLS_CA_LOCATION')
   return {
     enabled: read.bool('KAFKA_TLS', false),
-    verifyCertificates: read.bool('KAFKA_TLS_VERIFY', false),
+    verifyCertificates: read.bool('KAFKA_TLS_VERIFY', true),
     ...(caLocation === undefined ? {} : { caLocation }),
   }
 }

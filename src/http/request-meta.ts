@@ -3,22 +3,41 @@
  * hints. Only the first value of a repeated header is used.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { isTrustedProxy, type ProxyTrust } from '../config/proxy-trust.js'
 
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value)
 
-/** X-Forwarded-For (first hop) → X-Real-IP → socket peer, as upstream trusts them. */
-export function clientIp(req: IncomingMessage, trustProxyHeaders: boolean): string {
-  if (trustProxyHeaders) {
-    const forwarded = first(req.headers['x-forwarded-for'])
-    if (forwarded) {
-      const hop = forwarded.split(',')[0]!.trim()
-      if (hop !== '') return hop
-    }
-    const real = first(req.headers['x-real-ip'])?.trim()
-    if (real) return real
+/**
+ * The client ip: the socket peer, unless TRUST_PROXY_HEADERS trusts the peer's proxy headers
+ * (config/proxy-trust.ts). Trusting any peer reads the first X-Forwarded-For hop, as upstream
+ * does; trusting a list of proxies reads the last hop that is not one of them.
+ */
+export function clientIp(req: IncomingMessage, trust: ProxyTrust): string {
+  const peer = unmapped(req.socket.remoteAddress ?? '127.0.0.1')
+  if (trust.kind === 'none' || !isTrustedProxy(trust, peer)) return peer
+  const forwarded = first(req.headers['x-forwarded-for'])
+  if (forwarded) {
+    const hop = trust.kind === 'any' ? firstHop(forwarded) : lastUntrustedHop(forwarded, trust)
+    if (hop !== undefined) return hop
   }
-  const peer = req.socket.remoteAddress ?? '127.0.0.1'
-  return peer.startsWith('::ffff:') ? peer.slice(7) : peer
+  const real = first(req.headers['x-real-ip'])?.trim()
+  return real ? real : peer
+}
+
+const unmapped = (address: string): string => (address.startsWith('::ffff:') ? address.slice(7) : address)
+
+function firstHop(forwarded: string): string | undefined {
+  const hop = forwarded.split(',')[0]!.trim()
+  return hop === '' ? undefined : hop
+}
+
+function lastUntrustedHop(forwarded: string, trust: ProxyTrust): string | undefined {
+  const hops = forwarded.split(',')
+  for (let index = hops.length - 1; index >= 0; index--) {
+    const hop = unmapped(hops[index]!.trim())
+    if (hop !== '' && !isTrustedProxy(trust, hop)) return hop
+  }
+  return undefined
 }
 
 /** `Authorization: Bearer <token>`, else a `Token` header. */

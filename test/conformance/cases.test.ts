@@ -101,8 +101,11 @@ function assertMessage(record: LogRecord, expected: ExpectedMessage, c: Case, wh
   }
 }
 
+/** Upstream trusts X-Forwarded-For from anyone; capture only when told to (test/http/client-ip.test.ts). */
+const UPSTREAM_PROXY_TRUST = { TRUST_PROXY_HEADERS: 'true' }
+
 async function runCase(c: Case): Promise<void> {
-  const app = await startTestApp({ overrides: { clock: fixedClock(c.now) } })
+  const app = await startTestApp({ env: UPSTREAM_PROXY_TRUST, overrides: { clock: fixedClock(c.now) } })
   try {
     const res = await send(app.url, { method: c.method, path: c.path, headers: c.headers, body: bodyOf(c) })
     assert.equal(res.status, c.expect.status, `status ${res.status}: ${res.text}`)

@@ -73,8 +73,11 @@ function assertIsoTimestamp(value: unknown, where: string): void {
   assert.ok(!Number.isNaN(Date.parse(value as string)), `${where}: timestamp does not parse`)
 }
 
+/** Upstream trusts X-Forwarded-For from anyone; capture only when told to (test/http/client-ip.test.ts). */
+const UPSTREAM_PROXY_TRUST = { TRUST_PROXY_HEADERS: 'true' }
+
 async function replayLine(line: DumpLine): Promise<void> {
-  const app = await startTestApp({ overrides: { clock: fixedClock(line.now) } })
+  const app = await startTestApp({ env: UPSTREAM_PROXY_TRUST, overrides: { clock: fixedClock(line.now) } })
   try {
     const headers: Record<string, string> = { 'x-forwarded-for': line.ip }
     if (line.content_encoding !== '') headers['content-encoding'] = line.content_encoding
@@ -130,7 +133,7 @@ describe('upstream single_engage_event_payload.json', () => {
   it('lands as $identify when posted to /engage', async () => {
     const body = readFileSync(`${UPSTREAM}/single_engage_event_payload.json`)
     const fixture = JSON.parse(body.toString('utf8')) as { api_key: string; distinct_id: string; timestamp: string; properties: Record<string, unknown> }
-    const app = await startTestApp({ overrides: { clock: fixedClock('2025-07-01T11:00:01.000Z') } })
+    const app = await startTestApp({ env: UPSTREAM_PROXY_TRUST, overrides: { clock: fixedClock('2025-07-01T11:00:01.000Z') } })
     try {
       const res = await send(app.url, { method: 'POST', path: '/engage/', headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.0.0.1' }, body })
       assert.equal(res.status, 200, res.text)
