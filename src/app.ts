@@ -22,7 +22,7 @@ import type { ReplayOverflow } from './pipeline/recordings/replay-overflow.js'
 import { systemClock, type Clock } from './clock.js'
 import { createLocalSink } from './sinks/local-log/local-sink.js'
 import { createKafkaSink } from './sinks/kafka/kafka-sink.js'
-import { loadRdKafka } from './sinks/kafka/rdkafka-module.js'
+import { loadProducerEngine } from './sinks/kafka/engines.js'
 import { createSpoolingSink } from './sinks/spool/spooling-sink.js'
 import type { Sink } from './pipeline/ports.js'
 import { createMemoryStore } from './store/memory-store.js'
@@ -102,7 +102,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
 async function createSink(config: Config, deps: { logger: Logger; metrics: Metrics }): Promise<Sink> {
   const { localLog, kafka } = config
   if (kafka === undefined) return createLocalSink(deps, { dataDir: localLog.dataDir, segmentMaxBytes: localLog.segmentBytes })
-  const primary = await createKafkaSink({ ...deps, rdkafka: await loadRdKafka() }, kafka)
+  const primary = await createKafkaSink({ ...deps, open: await loadProducerEngine(kafka.engine, deps.logger) }, kafka)
   // Smaller segments than the local log's: a drained segment is deleted only once sealed.
   const spoolSegmentBytes = bytes(Math.min(localLog.segmentBytes, SPOOL_SEGMENT_MAX_BYTES))
   const spool = await createLocalSink(deps, { dataDir: join(localLog.dataDir, 'spool'), segmentMaxBytes: spoolSegmentBytes })

@@ -18,7 +18,7 @@ import { readKafkaConfig, type KafkaConfig } from '../config/kafka-config.js'
 import { createLogger } from '../observability/logger.js'
 import { createMetrics } from '../observability/metrics.js'
 import { createKafkaSink, type KafkaSink } from '../sinks/kafka/kafka-sink.js'
-import { loadRdKafka } from '../sinks/kafka/rdkafka-module.js'
+import { loadProducerEngine } from '../sinks/kafka/engines.js'
 import { readCheckpoint } from '../sinks/spool/checkpoint.js'
 import { tryLock } from '../sinks/spool/dir-lock.js'
 import { LogForwarder, pendingRanges } from '../sinks/spool/log-forwarder.js'
@@ -129,7 +129,7 @@ function kafkaConfig(env: Readonly<Record<string, string | undefined>>): KafkaCo
 
 async function connect(config: KafkaConfig): Promise<KafkaSink> {
   const sink = await createKafkaSink(
-    { rdkafka: await loadRdKafka(), logger: createLogger({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false, sink: 'kafka' }) },
+    { open: await loadProducerEngine(config.engine), logger: createLogger({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false, sink: 'kafka' }) },
     config,
   )
   if (!sink.isReachable()) {

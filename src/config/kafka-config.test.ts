@@ -30,6 +30,7 @@ describe('readKafkaConfig', () => {
       sasl: undefined,
       connectTimeoutMs: 10_000,
       flushTimeoutMs: 10_000,
+      engine: 'auto',
       spool: { maxBytes: 2 * 1024 * 1024 * 1024, retryAfter: 30 },
     })
   })
@@ -48,7 +49,7 @@ describe('readKafkaConfig', () => {
       messageMaxBytes: 1_000_000, compression: 'zstd', acks: 'all',
       tls: { enabled: true, verifyCertificates: false, caLocation: '/ca.pem' },
       sasl: { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' },
-      connectTimeoutMs: 500, flushTimeoutMs: 0, spool: { maxBytes: 1_048_576, retryAfter: 5 },
+      connectTimeoutMs: 500, flushTimeoutMs: 0, spool: { maxBytes: 1_048_576, retryAfter: 5 }, engine: 'auto',
     })
   })
 

@@ -57,7 +57,12 @@ export interface KafkaConfig {
   /** Bound on flushing the producer at shutdown; what is left goes to the spool. */
   readonly flushTimeoutMs: Millis
   readonly spool: SpoolConfig
+  /** Which producer engine: capture's batch addon, the general-purpose binding, or the addon where it is built. */
+  readonly engine: ProducerEnginePreference
 }
+
+export const PRODUCER_ENGINES = ['auto', 'batch', 'binding'] as const
+export type ProducerEnginePreference = (typeof PRODUCER_ENGINES)[number]
 
 export function readKafkaConfig(read: EnvReader): KafkaConfig | undefined {
   const hosts = read.optionalString('KAFKA_HOSTS')
@@ -80,6 +85,7 @@ export function readKafkaConfig(read: EnvReader): KafkaConfig | undefined {
       maxBytes: bytes(read.int('SPOOL_MAX_BYTES', 2048 * MiB, { min: 1024 })),
       retryAfter: seconds(read.int('SPOOL_RETRY_AFTER_SECS', 30, { min: 1, max: 3600 })),
     },
+    engine: read.oneOf('KAFKA_PRODUCER_ENGINE', 'auto', PRODUCER_ENGINES),
   }
 }
 

@@ -22,15 +22,16 @@ import type { Logger } from '../../observability/logger.js'
 import type { DeliveryErrorCause, Metrics } from '../../observability/metrics.js'
 import type { PreparedMessage, Sink } from '../../pipeline/ports.js'
 import { BrokerReachability, type ReachabilityReport } from './broker-reachability.js'
-import { deliveryErrorCause, publishError } from './delivery-errors.js'
+import { publishError } from './delivery-errors.js'
+import type { OpenProducer } from './producer.js'
 import { ProducerConnection } from './producer-connection.js'
-import { PublishTracker, type DeliveryRef, type SendResult } from './publish-tracker.js'
-import type { RdDeliveryReport, RdHeaders, RdKafkaError, RdKafkaModule, RdProducer } from './rdkafka-module.js'
+import { PublishTracker, type SendResult } from './publish-tracker.js'
 
 export type { SendResult } from './publish-tracker.js'
 
 export interface KafkaSinkDeps {
-  readonly rdkafka: RdKafkaModule
+  /** The producer engine (engines.ts picks it). */
+  readonly open: OpenProducer
   readonly logger: Logger
   readonly metrics: Metrics
   /** Epoch ms; defaults to Date.now. */
@@ -68,7 +69,11 @@ class RdKafkaSink implements KafkaSink {
     })
     deps.metrics.kafkaReachable.set(0)
     this.connection = new ProducerConnection(
-      { rdkafka: deps.rdkafka, logger: deps.logger, reachability: this.brokers, onReport: this.onReport, onLost: () => this.abandonInflight('fatal') },
+      {
+        open: deps.open, logger: deps.logger, reachability: this.brokers, onLost: () => this.abandonInflight('fatal'),
+        delivered: () => this.brokers.onDelivered(),
+        failed: (cause, count) => deps.metrics.kafkaDeliveryErrors.inc({ cause }, count),
+      },
       config,
     )
   }
@@ -94,7 +99,7 @@ class RdKafkaSink implements KafkaSink {
         resolve(result)
       })
       this.inflight.add(tracker)
-      this.enqueue(producer, messages, tracker)
+      producer.send(messages, tracker)
     })
   }
 
@@ -135,36 +140,6 @@ class RdKafkaSink implements KafkaSink {
     await this.connection.close()
   }
 
-  private enqueue(producer: RdProducer, messages: readonly PreparedMessage[], tracker: PublishTracker): void {
-    for (let index = 0; index < messages.length; index++) {
-      const message = messages[index]!
-      const value = Buffer.from(message.value, 'utf8')
-      const ref: DeliveryRef = { tracker, index }
-      try {
-        producer.produce(message.topic, null, value, message.key, null, ref, headerList(message.headers))
-      } catch (err) {
-        const cause = deliveryErrorCause(err as RdKafkaError)
-        this.deps.metrics.kafkaDeliveryErrors.inc({ cause }, messages.length - index)
-        const size = { limit: this.config.messageMaxBytes, size: value.length + Buffer.byteLength(message.key ?? '') }
-        tracker.notEnqueued(index, cause, cause === 'message_too_large' ? publishError(cause, err, size) : err)
-        return
-      }
-    }
-  }
-
-  private readonly onReport = (err: RdKafkaError | null, report: RdDeliveryReport): void => {
-    const ref = report.opaque as DeliveryRef | undefined
-    if (ref === undefined) return
-    if (err === null || err === undefined) {
-      this.brokers.onDelivered()
-      ref.tracker.delivered(ref.index)
-      return
-    }
-    const cause = deliveryErrorCause(err)
-    this.deps.metrics.kafkaDeliveryErrors.inc({ cause })
-    ref.tracker.failed(ref.index, cause, err)
-  }
-
   private refuse(messages: readonly PreparedMessage[], cause: DeliveryErrorCause, err: unknown): SendResult {
     if (messages.length > 0) this.deps.metrics.kafkaDeliveryErrors.inc({ cause }, messages.length)
     return { ok: false, error: this.toError(cause, err), retryable: true, undelivered: messages }
@@ -174,12 +149,6 @@ class RdKafkaSink implements KafkaSink {
     const error = new Error(cause === 'shutdown' ? 'not delivered before the shutdown flush bound' : 'the producer failed fatally')
     for (const tracker of [...this.inflight]) tracker.forceSettle(cause, error)
   }
-}
-
-function headerList(headers: Readonly<Record<string, string>>): RdHeaders {
-  const list: RdHeaders = []
-  for (const name in headers) list.push({ [name]: headers[name]! })
-  return list
 }
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {

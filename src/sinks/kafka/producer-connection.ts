@@ -6,20 +6,23 @@
  * only a fatal error (the instance is unusable, e.g. an idempotence failure)
  * makes this replace the instance.
  *
- * Delivery reports are served by librdkafka's background thread
- * (setPollInBackground), so they reach JS without a polling timer.
+ * The instance comes from an OpenProducer (producer.ts): capture's batch
+ * addon, or the general-purpose binding where the addon is not built.
  */
 import type { KafkaConfig } from '../../config/kafka-config.js'
 import type { Logger } from '../../observability/logger.js'
 import type { BrokerReachability } from './broker-reachability.js'
+import type { OpenProducer, Producer, ProducerHooks } from './producer.js'
 import { producerSettings } from './producer-config.js'
-import type { RdDeliveryReport, RdKafkaError, RdKafkaModule, RdProducer } from './rdkafka-module.js'
+import type { RdKafkaError } from './rdkafka-module.js'
 
 export interface ProducerConnectionDeps {
-  readonly rdkafka: RdKafkaModule
+  readonly open: OpenProducer
   readonly logger: Logger
   readonly reachability: BrokerReachability
-  readonly onReport: (err: RdKafkaError | null, report: RdDeliveryReport) => void
+  /** Delivery verdicts in counts (metrics, reachability). */
+  readonly delivered: ProducerHooks['delivered']
+  readonly failed: ProducerHooks['failed']
   /** The current instance became unusable: its pending publishes will get no reports. */
   readonly onLost: () => void
 }
@@ -30,7 +33,7 @@ const ERROR_LOG_EVERY_MS = 30_000
 const FATAL = /fatal/i
 
 export class ProducerConnection {
-  private producer: RdProducer | undefined
+  private producer: Producer | undefined
   private attempt: Promise<boolean> | undefined
   private retryTimer: NodeJS.Timeout | undefined
   private retryDelay = RETRY_MIN_MS
@@ -40,7 +43,7 @@ export class ProducerConnection {
   constructor(private readonly deps: ProducerConnectionDeps, private readonly config: KafkaConfig) {}
 
   /** The connected instance, if any. */
-  current(): RdProducer | undefined {
+  current(): Producer | undefined {
     return this.producer
   }
 
@@ -52,15 +55,7 @@ export class ProducerConnection {
 
   /** Waits until librdkafka has no message left to deliver, at most `timeoutMs`; true when it got there. */
   flush(timeoutMs: number): Promise<boolean> {
-    const producer = this.producer
-    if (producer === undefined) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      try {
-        producer.flush(timeoutMs, (err) => resolve(err === null || err === undefined))
-      } catch {
-        resolve(false)
-      }
-    })
+    return this.producer === undefined ? Promise.resolve(true) : this.producer.flush(timeoutMs as KafkaConfig['flushTimeoutMs'])
   }
 
   async close(): Promise<void> {
@@ -69,35 +64,36 @@ export class ProducerConnection {
     await this.attempt?.catch(() => undefined)
     const producer = this.producer
     this.producer = undefined
-    if (producer !== undefined) await disconnect(producer)
+    if (producer !== undefined) await producer.close()
   }
 
   private async connectOnce(): Promise<boolean> {
     if (this.closed || this.producer !== undefined) return this.producer !== undefined
-    const { rdkafka, logger, reachability } = this.deps
-    const producer = new rdkafka.Producer(producerSettings(this.config))
-    producer.on('delivery-report', this.deps.onReport)
-    producer.on('event.stats', (stats) => reachability.onStats(stats.message))
-    producer.on('event.error', (err) => this.onClientError(producer, err))
+    const { open, logger, reachability } = this.deps
+    let producer: Producer | undefined
+    const hooks: ProducerHooks = {
+      delivered: this.deps.delivered,
+      failed: this.deps.failed,
+      stats: (json) => reachability.onStats(json),
+      error: (err) => this.onClientError(producer, err),
+    }
     try {
-      await connect(producer, this.config.connectTimeoutMs)
+      producer = await open({ settings: producerSettings(this.config), connectTimeoutMs: this.config.connectTimeoutMs, messageMaxBytes: this.config.messageMaxBytes }, hooks)
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)
       reachability.onConnectFailed(message)
       logger.warn({ err: message, hosts: this.config.hosts, retryInMs: this.retryDelay }, 'kafka connect failed; spooling until it succeeds')
-      await disconnect(producer)
       this.scheduleRetry()
       return false
     }
     if (this.closed) {
-      await disconnect(producer)
+      await producer.close()
       return false
     }
-    producer.setPollInBackground(true)
     this.producer = producer
     this.retryDelay = RETRY_MIN_MS
     reachability.onConnected()
-    logger.info({ hosts: this.config.hosts, compression: this.config.compression, acks: this.config.acks }, 'kafka producer connected')
+    logger.info({ hosts: this.config.hosts, compression: this.config.compression, acks: this.config.acks, engine: producer.engine }, 'kafka producer connected')
     return true
   }
 
@@ -109,43 +105,22 @@ export class ProducerConnection {
     this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2)
   }
 
-  private onClientError(producer: RdProducer, err: RdKafkaError): void {
+  private onClientError(producer: Producer | undefined, err: RdKafkaError): void {
     this.deps.reachability.onClientError(err.message)
     const now = Date.now()
     if (now - this.lastErrorLog >= ERROR_LOG_EVERY_MS) {
       this.lastErrorLog = now
       this.deps.logger.warn({ err: err.message }, 'kafka client error (further ones logged at most every 30 s)')
     }
-    if ((err.isFatal === true || FATAL.test(err.message)) && producer === this.producer) this.replace(producer, err)
+    if ((err.isFatal === true || FATAL.test(err.message)) && producer !== undefined && producer === this.producer) this.replace(producer, err)
   }
 
   /** A fatal error: drop the instance and connect a new one. */
-  private replace(producer: RdProducer, err: RdKafkaError): void {
+  private replace(producer: Producer, err: RdKafkaError): void {
     this.deps.logger.error({ err: err.message }, 'kafka producer hit a fatal error; replacing it')
     this.producer = undefined
     this.deps.onLost()
-    void disconnect(producer)
+    void producer.close()
     this.scheduleRetry()
   }
-}
-
-function connect(producer: RdProducer, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    producer.connect({ timeout: timeoutMs }, (err) => (err ? reject(err) : resolve()))
-  })
-}
-
-/** Disconnects without waiting for deliveries (callers flush first); never throws. */
-function disconnect(producer: RdProducer): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      if (!producer.isConnected()) {
-        resolve()
-        return
-      }
-      producer.disconnect(0, () => resolve())
-    } catch {
-      resolve()
-    }
-  })
 }

@@ -65,6 +65,18 @@ export class PublishTracker {
     this.mark(index, FAILED)
   }
 
+  /** Marks every message still without a verdict delivered (the batch engine's completion); returns how many. */
+  deliverRest(): number {
+    let count = 0
+    for (let i = 0; i < this.status.length && !this.settled; i++) {
+      if (this.status[i] === PENDING) {
+        count++
+        this.mark(i, DELIVERED)
+      }
+    }
+    return count
+  }
+
   /** Messages from `index` on were never enqueued (the enqueue of `index` failed). */
   notEnqueued(index: number, cause: DeliveryErrorCause, err: unknown): void {
     this.remember(cause, err)
