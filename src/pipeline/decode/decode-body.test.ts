@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib'
 import LZString from 'lz-string'
 import { decodeBody, parseCompression, type BodyHints } from './decode-body.js'
 import { CaptureError } from '../../errors/capture-error.js'
+import { lz64Bomb } from '../../../test/helpers/bombs.js'
 
 const limits = { maxDecodedBytes: 1024 * 1024 }
 const json = '[{"event":"e","properties":{"distinct_id":"d","token":"t","name":"Zoë"}}]'
@@ -83,7 +84,7 @@ describe('decodeBody', () => {
     throwsCode(() => decodeBody(bomb, hints(), limits), 'decoded_too_large')
   })
   it('stops an lz64 bomb at the decoded cap', () => {
-    const bomb = LZString.compressToBase64('a'.repeat(4 * 1024 * 1024))
+    const bomb = lz64Bomb(2000) // ~4 KB that inflates to ~2 M characters
     throwsCode(() => decodeBody(Buffer.from(bomb), hints({ queryCompression: 'lz64' }), limits), 'decoded_too_large')
   })
   it('refuses plain text over the decoded cap', () => {

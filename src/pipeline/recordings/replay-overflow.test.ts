@@ -1,12 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createMemoryReplayOverflow, noReplayOverflow } from './replay-overflow.js'
+import { createMemoryReplayOverflow } from './replay-overflow.js'
 
 describe('replay overflow', () => {
-  it('sends no session to overflow by default', () => {
-    assert.equal(noReplayOverflow.isOverflowing('any-session'), false)
-  })
-
   it('answers from its in-memory set, which a refresh replaces whole', () => {
     const overflow = createMemoryReplayOverflow(['s-1', 's-2'])
     assert.equal(overflow.isOverflowing('s-1'), true)
