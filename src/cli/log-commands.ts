@@ -2,8 +2,8 @@
  * `capture log …`: read and tail the local log. Output is the stored NDJSON
  * lines, verbatim, one per message, so `jq` works on it as on the files.
  *
- * The command table at the bottom is the extension point: `replay` (Kafka)
- * adds an entry there. Every command parses its own options strictly; bad
+ * The command table at the bottom lists read, tail and replay (to Kafka,
+ * replay-command.ts). Every command parses its own options strictly; bad
  * usage throws UsageError (exit 2).
  */
 import { stat } from 'node:fs/promises'

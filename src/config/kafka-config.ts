@@ -1,6 +1,6 @@
 /**
  * Kafka mode configuration: the producer settings (names and defaults as
- * upstream PostHog capture, spec §5.4, except where docs/kafka.md says why
+ * upstream PostHog capture, except where docs/kafka.md says why
  * not) and the spool budget. Kafka mode is on exactly when KAFKA_HOSTS is set;
  * otherwise readKafkaConfig returns undefined and capture uses the local log.
  *

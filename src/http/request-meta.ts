@@ -1,6 +1,6 @@
 /**
- * Request metadata read from headers: client ip, header tokens, compression
- * hints. Only the first value of a repeated header is used.
+ * Request metadata read from headers: the client ip and the header token.
+ * Only the first value of a repeated header is used.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { isTrustedProxy, type ProxyTrust } from '../config/proxy-trust.js'

@@ -1,5 +1,5 @@
 /**
- * Overflow (upstream §7.2): hot token:distinct_id keys go to the overflow topic
+ * Overflow, as upstream capture does it: hot token:distinct_id keys go to the overflow topic
  * without a partition key, so one noisy user cannot pin a partition.
  * - OVERFLOW_ENABLED: a local GCRA per key, OVERFLOW_PER_SECOND_LIMIT events/s
  *   with bursts of OVERFLOW_BURST_LIMIT (upstream defaults 100 and 1000); events

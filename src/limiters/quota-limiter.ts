@@ -1,6 +1,6 @@
 /**
  * Quota limiter: drops the events of projects that billing has marked over
- * quota, in PostHog's layout (upstream §7.1): one Redis sorted set per
+ * quota, in PostHog's layout: one Redis sorted set per
  * resource, `@posthog/quota-limits/<resource>`, member = token, score = end of
  * the limit in epoch seconds; a token is limited while its score ≥ now.
  *

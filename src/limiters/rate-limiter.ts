@@ -1,5 +1,5 @@
 /**
- * Rate limiter (the seed's 429): token buckets per project token
+ * Rate limiter (429 Too Many Requests): token buckets per project token
  * (RATE_LIMIT_TOKEN_EVENTS_PER_SECOND / _BURST) and per token:distinct_id
  * (RATE_LIMIT_DISTINCT_ID_EVENTS_PER_SECOND / _BURST), each event costing one
  * token; 0 turns a limit off. A request is admitted whole or refused whole

@@ -1,5 +1,5 @@
 /**
- * Token dropper (upstream §7.3): DROP_EVENTS_BY_TOKEN_DISTINCT_ID lists tokens
+ * Token dropper, as upstream's: DROP_EVENTS_BY_TOKEN_DISTINCT_ID lists tokens
  * or token:distinct_id pairs whose events are dropped after validation; the
  * client still gets 200 and the drops are counted (cause token_dropper).
  * Pure and in memory: no store, nothing to fail.

@@ -2,7 +2,7 @@
  * The project token: where it is read from, and the shape rules it must pass.
  * Capture never looks a token up; it only checks its shape, as upstream does.
  *
- * Precedence (DESIGN §4): Authorization Bearer / Token header → batch
+ * Precedence: Authorization Bearer / Token header → batch
  * `api_key`/`token` → per event `token`/`$token`/`api_key` → `properties.token`.
  * Without a request-level token, every event that names one must name the same.
  */

@@ -1,5 +1,5 @@
 /**
- * distinct_id extraction (spec §3.4): top-level `distinct_id`/`$distinct_id`,
+ * distinct_id extraction, as upstream: top-level `distinct_id`/`$distinct_id`,
  * else `properties.distinct_id`; non-strings become compact JSON with sorted
  * object keys (as serde_json prints them); NUL → U+FFFD; at most 200 characters.
  */

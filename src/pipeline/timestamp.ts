@@ -1,5 +1,5 @@
 /**
- * Event time, computed the way PostHog's ingestion does (spec §3.6):
+ * Event time, computed the way PostHog's ingestion does:
  * the client timestamp corrected for clock skew with sent_at, or now − offset,
  * else now; more than 23 h in the future → now; outside years 0..9999 → epoch.
  */

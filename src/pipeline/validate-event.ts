@@ -1,8 +1,8 @@
 /**
  * validateEvent: one raw event → a CaptureEvent ready to prepare, or a
- * rejection naming the rule it broke. Outcomes are values, not exceptions
- * (CONVENTIONS §5); the caller turns the first rejection into a 400 for the
- * whole request, as upstream does.
+ * rejection naming the rule it broke. Outcomes are values, not exceptions;
+ * the caller turns the first rejection into a 400 for the whole request, as
+ * upstream does.
  *
  * `data` (the event as a JSON string inside the envelope) keeps only the keys
  * upstream's RawEvent has, under their canonical names.

@@ -1,5 +1,5 @@
 /**
- * Our own Capture V1 conformance cases (CONVENTIONS §15):
+ * Our own Capture V1 conformance cases:
  * test/conformance/cases-v1.jsonl, one request per line, sent over real HTTP
  * to a fresh app whose clock returns the case's `now`.
  *

@@ -1,5 +1,5 @@
 /**
- * Our own conformance cases (CONVENTIONS §15): test/conformance/cases.jsonl,
+ * Our own conformance cases: test/conformance/cases.jsonl,
  * one request per line, each sent over real HTTP to a fresh app whose clock
  * returns the case's `now`.
  *

@@ -1,5 +1,5 @@
 /**
- * Upstream replay (spec/posthog-capture-behavior.md §10.4): every request in
+ * Upstream replay (test/fixtures/upstream): every request in
  * PostHog's requests_dump.jsonl (recorded from Django capture with
  * posthog-js, posthog-node and a batch export) is posted to a fresh app whose
  * clock returns the line's `now`, and every message we write must match the

@@ -113,7 +113,7 @@ function stringifyId(value: unknown): string {
   return [...text].slice(0, 200).join('')
 }
 
-/** Default topics (spec §5.3): historical batches first, then by event name. */
+/** Default topics, as upstream: historical batches first, then by event name. */
 function expectedTopic(event: string, historical: boolean): string {
   if (historical) return 'events_plugin_ingestion_historical'
   return event === '$$heatmap' ? 'heatmaps_ingestion' : 'events_plugin_ingestion'

@@ -1,6 +1,5 @@
 /**
- * Crash safety of the real process (DESIGN §1 "a 200 means the event is
- * durable"): SIGKILL right after a 200 loses nothing; SIGTERM lets in-flight
+ * Crash safety of the real process (a 200 means the event is durable): SIGKILL right after a 200 loses nothing; SIGTERM lets in-flight
  * requests finish and exits 0; with WORKERS=2 the primary runs two workers,
  * aggregates their metrics and stops cleanly.
  */

@@ -1,5 +1,5 @@
 /**
- * CORS as upstream's permissive layer does it (spec §1.2): preflights are
+ * CORS as upstream's permissive layer does it: preflights are
  * answered 200 with an empty body, mirroring Origin and the requested
  * headers and allowing credentials; normal replies carry the mirrored Origin.
  */

@@ -1,8 +1,8 @@
 /**
  * Deeply nested client data over real sockets: wherever a value can sit in an
  * event or a batch, nesting it 5,000 or 100,000 levels deep gets a catalogue
- * 4xx on every capture route, never a 500 (DESIGN §1: bad input gets a clear
- * JSON error). JSON.parse copes with any depth; what must not escape is a
+ * 4xx on every capture route, never a 500: bad input gets a clear JSON
+ * error. JSON.parse copes with any depth; what must not escape is a
  * stack overflow in a recursive walk or stringify of the parsed value.
  */
 import { after, before, describe, it } from 'node:test'

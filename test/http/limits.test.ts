@@ -1,5 +1,5 @@
 /**
- * Size limits over real sockets (DESIGN §4 "Size"): raw body caps per route,
+ * Size limits over real sockets (docs/configuration.md): raw body caps per route,
  * with and without Content-Length; the decoded-size cap against gzip and lz64
  * bombs; the per-event cap. Every refusal is a 413 whose JSON names the limit
  * and the size seen, and the server keeps serving afterwards.

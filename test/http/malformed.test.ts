@@ -1,8 +1,8 @@
 /**
  * Malformed input over real sockets: every kind of broken body gets its
  * catalogue 4xx with a JSON `{type, code, detail, attr}` body, nothing is
- * written, and the server keeps serving (DESIGN §1: bad input never takes
- * the process down).
+ * written, and the server keeps serving: bad input never takes the process
+ * down.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'

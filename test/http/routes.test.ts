@@ -2,7 +2,7 @@
  * Route × method × encoding matrix over real sockets: every event route, with
  * and without its trailing slash, accepts each encoding an SDK sends and the
  * event lands in the local log; probes, 404/405, beacon replies and /metrics
- * behave as DESIGN §4 says.
+ * behave as docs/compatibility.md says.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -13,7 +13,7 @@ import { anEvent, errorOf, metricValue, post, postJson, request, type Reply, typ
 
 const EVENT_ROUTES = ['/e', '/engage', '/track', '/i/v0/e', '/capture', '/batch']
 const PATHS = EVENT_ROUTES.flatMap((route) => [route, `${route}/`])
-/** Upstream's legacy paths base64-decode a payload a second time, hint or not (spec §2.3 step 7). */
+/** Upstream's legacy paths base64-decode a payload a second time, hint or not. */
 const LEGACY = new Set(['/e', '/engage', '/track', '/capture'])
 const isLegacy = (path: string): boolean => LEGACY.has(path.replace(/\/$/, ''))
 const OK = '{"code":1,"status":"ok"}'

@@ -1,5 +1,5 @@
 /**
- * Kafka failing is not an outage (DESIGN §1), tested with real processes:
+ * Kafka failing is not an outage (docs/kafka.md), tested with real processes:
  * capture (2 workers sharing one spool) under load while its broker (a
  * private one, started from scripts/kafka) is SIGKILLed and restarted. Every
  * uuid that got a 200 must be in Kafka afterwards; while the broker was down

@@ -4,7 +4,8 @@
  * The same requests go to two apps with the same clock and uuids: one on the
  * local log, one on Kafka. For every route, Kafka must hold exactly what the
  * local log holds (topic, key, headers, and the envelope bytes), and one
- * event is also checked field by field against the spec (§5.1, §5.2).
+ * event is also checked field by field against upstream's envelope, key and
+ * headers.
  * Routing: historical_migration batches, $exception, $$heatmap,
  * $$client_ingestion_warning and recordings each reach their own topic (every
  * topic name is unique to this run), and the batches carry lz4, the default
@@ -94,7 +95,7 @@ describe('Kafka mode: what each route writes', () => {
     assert.deepEqual(actual, expected)
   })
 
-  it('writes the envelope, key and headers of spec §5 for an event on /e', () => {
+  it('writes the upstream envelope, key and headers for an event on /e', () => {
     const record = kafkaRecords.find((r) => r.headers.event === 'route /e')
     assert.ok(record, 'no message for /e')
     assert.equal(record.topic, topics.KAFKA_TOPIC)

@@ -2,7 +2,7 @@
  * Session recordings over real HTTP: the routes and encodings SDKs use, the
  * split of large recordings into ordered chunks under the message limit, the
  * 413 (and warning event) for a single item too large for any message, the
- * validation rules of spec §6, the recordings quota and the replay overflow
+ * validation rules of docs/recordings.md, the recordings quota and the replay overflow
  * set. What was written is read back from the local log.
  */
 import { after, before, describe, it } from 'node:test'

@@ -1,6 +1,6 @@
 /**
  * decodeBody: raw request bytes → the JSON text they carry, following upstream
- * capture's cascade (spec/posthog-capture-behavior.md §2.3):
+ * capture's decoding cascade:
  *
  *   query data= or body → whole-payload base64 unwrap → urlencoded form →
  *   compression hint (query, form, Content-Encoding) → gzip (hint or magic

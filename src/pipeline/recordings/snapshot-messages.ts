@@ -1,7 +1,7 @@
 /**
  * buildSnapshotMessages: one session batch → its `$snapshot_items` Kafka
- * messages (spec §6, DESIGN §4). The envelope is the analytics one with
- * `event: "$snapshot_items"` and `data` the JSON string of
+ * messages, as upstream writes them (docs/recordings.md). The envelope is
+ * the analytics one with `event: "$snapshot_items"` and `data` the JSON string of
  * `{"event":"$snapshot_items","properties":{distinct_id, $session_id,
  * $window_id, $snapshot_source, $snapshot_items, $lib}}`; key = session id;
  * headers token, distinct_id, session_id, timestamp, event, uuid, now.

@@ -1,8 +1,8 @@
 /**
  * validateRecording: one raw `$snapshot` event → the fields the recording
- * pipeline reads, or a rejection naming the rule it broke (spec §6). Outcomes
- * are values; the pipeline turns the first rejection into a 400 for the whole
- * request, as upstream does.
+ * pipeline reads, or a rejection naming the rule it broke (docs/recordings.md).
+ * Outcomes are values; the pipeline turns the first rejection into a 400 for
+ * the whole request, as upstream does.
  *
  * Upstream reads the session metadata from the first event only; we check every
  * event, because a request is split into one message per session (and window),

@@ -153,7 +153,7 @@ function checkPersonProps(arrival: Arrival, key: '$set' | '$set_once', want: Per
 /**
  * Capture's event time is the client timestamp corrected for clock skew:
  * timestamp − (sent_at − now) when the request carried sent_at, else the
- * timestamp as sent (DESIGN §4; upstream ingestion does the same).
+ * timestamp as sent (as upstream ingestion does).
  */
 function checkTimestamp(arrival: Arrival, want: ExpectedEvent, ctx: ScenarioContext): string[] {
   const { envelope, data } = arrival
