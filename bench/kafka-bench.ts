@@ -14,13 +14,13 @@
  * Writes bench/results/<date>-<host>-kafka.{json,md} (or -soak). See bench/README.md.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpuPressure, rssKiB, descendants, TreeSampler } from './proc-stats.js'
 import { round } from './report.js'
-import { ensureCaptureBuild, freePort, startServer, transpileFloor, type RunningServer, type ServerKind } from './servers.js'
+import { ensureCaptureBuild, freePort, sleep, startServer, transpileFloor, type RunningServer, type ServerKind } from './servers.js'
 import { buildTemplates, KAFKA_WORKLOAD_NAMES, KAFKA_WORKLOADS, type KafkaWorkloadName } from './workloads.js'
 import { buildPool, runWrk, writeWrkScript, type Pool, type WrkResult } from './wrk.js'
 import { Cleanups, growth, peerBinary, startInfra, Watermarks, type Infra } from './kafka-infra.js'
@@ -41,6 +41,10 @@ export interface KafkaOptions {
   captureEnv: Record<string, string>
   peerEnv: Record<string, string>
   peer?: string
+  /** Directory holding the capture to bench (its dist/main.js); default this checkout. */
+  captureRoot: string
+  /** Bench a committed revision instead: exported with git archive into a temporary directory and built there. */
+  captureAt?: string
   poolScale: number
   build: 'auto' | 'never' | 'always'
   save: boolean
@@ -54,7 +58,7 @@ export interface KafkaOptions {
 function parseKafkaArgs(argv: readonly string[]): KafkaOptions {
   const o: KafkaOptions = {
     duration: 12, warmup: 5, connections: 50, wrkThreads: 1, workers: 2, rounds: 2, workloads: [...KAFKA_WORKLOAD_NAMES], servers: [...KAFKA_SERVERS],
-    captureEnv: {}, peerEnv: {}, poolScale: 1, build: 'auto', save: true, outDir: join(ROOT, 'bench', 'results'),
+    captureEnv: {}, peerEnv: {}, captureRoot: ROOT, poolScale: 1, build: 'auto', save: true, outDir: join(ROOT, 'bench', 'results'),
     soakWorkload: 'gzip100', soakRate: 100, soakConnections: 10,
   }
   for (let i = 0; i < argv.length; i++) {
@@ -90,6 +94,8 @@ function parseKafkaArgs(argv: readonly string[]): KafkaOptions {
       case '--peer-env': pair(o.peerEnv); break
       case '--peer': o.peer = resolve(value()); break
       case '--pool-scale': o.poolScale = num(); break
+      case '--capture-root': o.captureRoot = resolve(value()); break
+      case '--capture-at': o.captureAt = value(); break
       case '--no-build': o.build = 'never'; break
       case '--rebuild': o.build = 'always'; break
       case '--no-save': o.save = false; break
@@ -146,19 +152,32 @@ const kindOf = (server: KafkaServer): ServerKind => (server === 'capture-dedup' 
 async function startCell(server: KafkaServer, ctx: Context, label: string): Promise<{ running: RunningServer; env: Record<string, string>; dataDir: string; forget: () => void }> {
   const env = serverEnv(server, ctx, label)
   const dataDir = mkdtempSync(join(ctx.tmp, `${label}-data-`))
-  const script = server === 'peer' ? ctx.peerBin! : server === 'floor' ? ctx.floorScript : join(ROOT, 'dist', 'main.js')
+  const script = server === 'peer' ? ctx.peerBin! : server === 'floor' ? ctx.floorScript : join(ctx.options.captureRoot, 'dist', 'main.js')
   const running = await startServer({
     kind: kindOf(server), script, workers: server === 'peer' ? 1 : ctx.options.workers, port: await freePort(), env, dataDir,
-    logFile: join(ctx.tmp, `${label}.log`), cwd: ROOT,
+    logFile: join(ctx.tmp, `${label}.log`), cwd: server === 'floor' || server === 'peer' ? ROOT : ctx.options.captureRoot,
   })
   const forget = ctx.cleanups.add(`${label} server`, () => running.stop())
   return { running, env, dataDir, forget }
 }
 
-async function sanity(running: RunningServer, pool: Pool): Promise<string> {
+/**
+ * One request before the load; for a Kafka server, its events must then show in
+ * the topics (a capture that cannot reach the broker spools to disk and still
+ * answers 200: that would bench the wrong thing).
+ */
+async function sanity(running: RunningServer, pool: Pool, marks: Watermarks | undefined): Promise<string> {
+  const before = marks === undefined ? undefined : await marks.read()
   const response = await fetch(`http://127.0.0.1:${running.port}${pool.sanity.path}`, { method: 'POST', headers: pool.headers, body: pool.sanity.body })
   const text = await response.text()
   if (response.status !== 200) throw new Error(`sanity request answered ${response.status} ${text.slice(0, 300)}`)
+  if (marks !== undefined && before !== undefined) {
+    const deadline = Date.now() + 10_000
+    while (growth(before, await marks.read()).total < pool.eventsPerRequest) {
+      if (Date.now() > deadline) throw new Error(`the sanity request's ${pool.eventsPerRequest} events did not reach Kafka within 10 s (answer ${text.slice(0, 80)}); is the server spooling? see ${running.logFile}`)
+      await sleep(100)
+    }
+  }
   return text
 }
 
@@ -190,7 +209,7 @@ async function measureCell(server: KafkaServer, workload: KafkaWorkloadName, poo
   const hwmStart = await ctx.marks.read()
   const { running, env, dataDir, forget } = await startCell(server, ctx, label)
   try {
-    const answer = await sanity(running, pool)
+    const answer = await sanity(running, pool, server === 'floor' ? undefined : ctx.marks)
     const warm = await wrk(ctx, pool, running.port, ctx.options.warmup, 0)
     const sampler = new TreeSampler(running.pid)
     const hwmMeasuredStart = ctx.marks.read()
@@ -261,9 +280,28 @@ async function buildPools(ctx: { options: KafkaOptions; tmp: string }, workloads
   return pools
 }
 
-function gitInfo(): { commit: string; dirtyFiles: number } {
+function gitInfo(options: KafkaOptions): { commit: string; dirtyFiles: number; root: string } {
   const git = (...args: string[]): string => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? ''
-  return { commit: git('rev-parse', '--short', 'HEAD') || 'unknown', dirtyFiles: git('status', '--porcelain').split('\n').filter(Boolean).length }
+  if (options.captureAt !== undefined) return { commit: `${git('rev-parse', '--short', options.captureAt) || options.captureAt} (--capture-at ${options.captureAt}: git archive, built apart)`, dirtyFiles: 0, root: options.captureRoot }
+  const dirtyFiles = options.captureRoot === ROOT ? git('status', '--porcelain').split('\n').filter(Boolean).length : 0
+  return { commit: options.captureRoot === ROOT ? git('rev-parse', '--short', 'HEAD') || 'unknown' : `capture from ${options.captureRoot}`, dirtyFiles, root: options.captureRoot }
+}
+
+/**
+ * --capture-at REV: export REV with git archive (no change to this checkout),
+ * reuse this checkout's node_modules through a symlink, build it there.
+ */
+function exportRevision(rev: string, dir: string): string {
+  const root = join(dir, `capture-${rev.replace(/[^\w.-]/g, '_')}`)
+  mkdirSync(root, { recursive: true })
+  const archive = spawnSync('sh', ['-c', 'git archive --format=tar "$0" | tar -x -C "$1"', rev, root], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
+  if (archive.status !== 0) throw new Error(`git archive ${rev} failed`)
+  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'))
+  process.stderr.write(`bench: building ${rev} in ${root}\n`)
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' })
+  if (build.status !== 0) process.stderr.write(`bench: warning: npm run build of ${rev} exited ${build.status} (tsc still emits on type errors)\n`)
+  if (!existsSync(join(root, 'dist', 'main.js'))) throw new Error(`no dist/main.js after building ${rev}`)
+  return root
 }
 
 function machine(): KafkaReport['machine'] {
@@ -321,7 +359,7 @@ async function runKafka(options: KafkaOptions, ctx: Context, build: string): Pro
     startedAt,
     finishedAt: new Date().toISOString(),
     machine: { ...machineInfo, loadAvgAtEnd: os.loadavg().map(round2) },
-    code: { ...gitInfo(), build },
+    code: { ...gitInfo(options), build },
     peer: peerInfo(ctx.peerBin),
     infra: { kafka: `${ctx.infra.kafkaHosts} (${ctx.infra.kafkaOrigin})`, redis: `${ctx.infra.redisUrl} (${ctx.infra.redisOrigin})` },
     settings: {
@@ -360,7 +398,7 @@ async function runSoak(options: KafkaOptions, ctx: Context, build: string): Prom
     samples.push({ t: (Date.now() - t0) / 1000, rssMiB: round(kib / 1024, 1) })
   }, 250)
   try {
-    await sanity(running, pool)
+    await sanity(running, pool, ctx.marks)
     const delayMs = Math.max(1, Math.round((options.soakConnections * 1000) / options.soakRate))
     process.stderr.write(`bench: soak ${minutes} min, ${workload}, ${options.soakConnections} connections with ${delayMs} ms between requests (~${options.soakRate} req/s offered)\n`)
     const sampler = new TreeSampler(running.pid)
@@ -376,7 +414,7 @@ async function runSoak(options: KafkaOptions, ctx: Context, build: string): Prom
     const report: SoakReport = {
       kind: 'soak', startedAt, finishedAt: new Date().toISOString(),
       machine: { ...machineInfo, loadAvgAtEnd: os.loadavg().map(round2) },
-      code: { ...gitInfo(), build },
+      code: { ...gitInfo(options), build },
       infra: { kafka: `${ctx.infra.kafkaHosts} (${ctx.infra.kafkaOrigin})`, redis: `${ctx.infra.redisUrl} (${ctx.infra.redisOrigin})` },
       settings: { workload, minutes, connections: options.soakConnections, delayMs, offeredRequestsPerSec: options.soakRate, workers: options.workers, env, generator: wrkVersion() },
       eventsPerSec: round((load.ok2xx * epr) / load.seconds),
@@ -401,12 +439,10 @@ export async function kafkaMain(argv: readonly string[]): Promise<void> {
   const options = parseKafkaArgs(argv)
   const soak = options.soakMinutes !== undefined
   const needsCapture = soak || options.servers.some((s) => s === 'capture' || s === 'capture-dedup')
-  const build = needsCapture ? (options.build === 'never' ? 'not checked' : ensureCaptureBuild(ROOT, options.build === 'always')) : 'unused'
-  const peerBin = !soak && options.servers.includes('peer') ? await peerBinary(options.peer) : undefined
   const cleanups = new Cleanups()
   const tmp = mkdtempSync(join(os.tmpdir(), 'capture-bench-kafka-'))
   cleanups.add('temporary files', async () => {
-    // Keep the servers' logs when a cell failed (the broker's data can be GBs: that goes).
+    // Keep the servers' logs when something failed (the broker's data can be GBs: that goes).
     if (process.exitCode === undefined || process.exitCode === 0) rmSync(tmp, { recursive: true, force: true })
     else {
       rmSync(join(tmp, 'kafka', 'data'), { recursive: true, force: true })
@@ -415,11 +451,20 @@ export async function kafkaMain(argv: readonly string[]): Promise<void> {
   })
   const interrupted = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\nbench: ${signal}: stopping servers, wrk, broker and Redis\n`)
+    process.exitCode = 130
     void cleanups.runAll().finally(() => process.exit(130))
   }
   process.once('SIGINT', interrupted)
   process.once('SIGTERM', interrupted)
   try {
+    let build = 'unused'
+    if (needsCapture && options.captureAt !== undefined) {
+      options.captureRoot = exportRevision(options.captureAt, tmp)
+      build = `built from ${options.captureAt}`
+    } else if (needsCapture) {
+      build = options.build === 'never' ? 'not checked' : ensureCaptureBuild(options.captureRoot, options.build === 'always')
+    }
+    const peerBin = !soak && options.servers.includes('peer') ? await peerBinary(options.peer) : undefined
     process.stderr.write(`bench: Kafka mode, ${os.availableParallelism()} CPUs shared by wrk, the servers, the broker and Redis; logs in ${tmp}\n`)
     const infra = await startInfra(ROOT, tmp, cleanups)
     const marks = await Watermarks.open(infra.kafkaHosts)
@@ -427,6 +472,9 @@ export async function kafkaMain(argv: readonly string[]): Promise<void> {
     const ctx: Context = { options, infra, marks, tmp, wrkScript: writeWrkScript(tmp), floorScript: transpileFloor(ROOT, tmp), peerBin, cleanups }
     if (soak) await runSoak(options, ctx, build)
     else await runKafka(options, ctx, build)
+  } catch (err) {
+    process.exitCode = 1
+    throw err
   } finally {
     await cleanups.runAll()
     process.off('SIGINT', interrupted)

@@ -74,7 +74,7 @@ export interface KafkaReport {
   readonly startedAt: string
   readonly finishedAt: string
   readonly machine: Machine
-  readonly code: { readonly commit: string; readonly dirtyFiles: number; readonly build: string }
+  readonly code: { readonly commit: string; readonly dirtyFiles: number; readonly root?: string; readonly build: string }
   readonly peer?: { readonly binary: string; readonly source: string; readonly builtAt: string }
   readonly infra: { readonly kafka: string; readonly redis: string }
   readonly settings: {
@@ -99,7 +99,7 @@ export interface SoakReport {
   readonly startedAt: string
   readonly finishedAt: string
   readonly machine: Machine
-  readonly code: { readonly commit: string; readonly dirtyFiles: number; readonly build: string }
+  readonly code: { readonly commit: string; readonly dirtyFiles: number; readonly root?: string; readonly build: string }
   readonly infra: { readonly kafka: string; readonly redis: string }
   readonly settings: { readonly workload: KafkaWorkloadName; readonly minutes: number; readonly connections: number; readonly delayMs: number; readonly offeredRequestsPerSec: number; readonly workers: number; readonly env: Readonly<Record<string, string>>; readonly generator: string }
   readonly eventsPerSec: number
