@@ -1,7 +1,8 @@
 /**
- * The real server as a child process (`node --import tsx src/main.ts`) on a
- * free 127.0.0.1 port, for tests that need signals, crashes or cluster
- * workers. Output is captured so tests can read the JSON log lines.
+ * The real server as a child process (`node --import tsx src/main.ts`, or a
+ * given command such as `npm start`) on a free 127.0.0.1 port, for tests
+ * that need signals, crashes or cluster workers. Output is captured so tests
+ * can read the JSON log lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
@@ -36,9 +37,18 @@ export function freePort(): Promise<number> {
   })
 }
 
-export async function spawnServer(options: { dataDir: string; env?: Record<string, string> }): Promise<ServerProcess> {
+/** How the server is started: from source by default; a test of the documented start command passes its own. */
+export interface ServerCommand {
+  readonly file: string
+  readonly args: readonly string[]
+}
+
+const FROM_SOURCE: ServerCommand = { file: process.execPath, args: ['--import', 'tsx', 'src/main.ts'] }
+
+export async function spawnServer(options: { dataDir: string; env?: Record<string, string>; command?: ServerCommand }): Promise<ServerProcess> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const command = options.command ?? FROM_SOURCE
+  const child = spawn(command.file, [...command.args], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
