@@ -69,3 +69,23 @@ describe('prepareMessage', () => {
     assert.equal(JSON.parse(prepareMessage(event(), 'normal', ctx).value).sent_at, null)
   })
 })
+
+describe('prepareMessage: the envelope text', () => {
+  const asStringified = (e: CaptureEvent, c: PrepareContext): string => JSON.stringify({
+    uuid: e.uuid, distinct_id: e.distinctId, ip: e.ip, data: e.data, now: c.now.iso,
+    sent_at: c.sentAtMs === undefined ? null : new Date(c.sentAtMs).toISOString(), token: e.token, event: e.event,
+    timestamp: new Date(e.timestampMs).toISOString(),
+    ...(e.cookieless ? { is_cookieless_mode: true } : {}), ...(c.historical ? { historical_migration: true } : {}),
+  })
+
+  it('is byte for byte what JSON.stringify writes for the envelope object, whatever the strings hold', () => {
+    const awkward = ['plain', 'quote " and \\ backslash', 'line\nbreak\ttab\u0001ctl', 'é ü 日本 👍', '\u2028\u2029', 'lone \ud800 surrogate', '</script>', '']
+    const cases: Array<[CaptureEvent, PrepareContext]> = []
+    for (const text of awkward) {
+      cases.push([event({ distinctId: text, event: text || '$x', token: `phc_${text}`, ip: text, data: JSON.stringify({ event: text, properties: { text } }) }), ctx])
+    }
+    cases.push([event({ cookieless: true }), { ...ctx, historical: true, sentAtMs: 1_700_000_000_123 }])
+    cases.push([event({ timestampMs: -1 }), { ...ctx, sentAtMs: 253_402_300_800_000 }])
+    for (const [e, c] of cases) assert.equal(prepareMessage(e, 'normal', c).value, asStringified(e, c))
+  })
+})

@@ -6,6 +6,7 @@
 import type { Topics } from '../config/config.js'
 import type { Now } from '../clock.js'
 import type { Lane, PreparedMessage } from './ports.js'
+import { isoTime } from './iso-time.js'
 import type { CaptureEvent } from './validate-event.js'
 
 export interface PrepareContext {
@@ -30,20 +31,6 @@ export function pickTopic(event: CaptureEvent, lane: Lane, ctx: PrepareContext):
 }
 
 export function prepareMessage(event: CaptureEvent, lane: Lane, ctx: PrepareContext): PreparedMessage {
-  const timestamp = new Date(event.timestampMs).toISOString()
-  const envelope: Record<string, unknown> = {
-    uuid: event.uuid,
-    distinct_id: event.distinctId,
-    ip: event.ip,
-    data: event.data,
-    now: ctx.now.iso,
-    sent_at: ctx.sentAtMs === undefined ? null : isoOnce(ctx.sentAtMs),
-    token: event.token,
-    event: event.event,
-    timestamp,
-  }
-  if (event.cookieless) envelope.is_cookieless_mode = true
-  if (ctx.historical) envelope.historical_migration = true
   const headers: Record<string, string> = {
     token: event.token,
     distinct_id: event.distinctId,
@@ -61,8 +48,24 @@ export function prepareMessage(event: CaptureEvent, lane: Lane, ctx: PrepareCont
     topic,
     key: overflowing ? null : `${event.token}:${event.cookieless ? event.ip : event.distinctId}`,
     headers,
-    value: JSON.stringify(envelope),
+    value: envelopeJson(event, ctx),
   }
+}
+
+/**
+ * The envelope's JSON text, written as a template rather than by stringifying
+ * an object: the same bytes JSON.stringify would write for the object
+ * {uuid, distinct_id, ip, data, now, sent_at, token, event, timestamp
+ * [, is_cookieless_mode][, historical_migration]} (a test holds it to that),
+ * without building the object. Client strings go through JSON.stringify; the
+ * ISO times are ours and need no escaping.
+ */
+function envelopeJson(event: CaptureEvent, ctx: PrepareContext): string {
+  const sentAt = ctx.sentAtMs === undefined ? 'null' : `"${isoOnce(ctx.sentAtMs)}"`
+  const flags = (event.cookieless ? ',"is_cookieless_mode":true' : '') + (ctx.historical ? ',"historical_migration":true' : '')
+  return `{"uuid":${JSON.stringify(event.uuid)},"distinct_id":${JSON.stringify(event.distinctId)},"ip":${JSON.stringify(event.ip)},` +
+    `"data":${JSON.stringify(event.data)},"now":"${ctx.now.iso}","sent_at":${sentAt},"token":${JSON.stringify(event.token)},` +
+    `"event":${JSON.stringify(event.event)},"timestamp":"${isoTime(event.timestampMs)}"${flags}}`
 }
 
 /** Every event of a request shares one sent_at: format it once, not once per event. */
@@ -70,7 +73,7 @@ let lastSentAtMs = Number.NaN
 let lastSentAtIso = ''
 function isoOnce(ms: number): string {
   if (ms !== lastSentAtMs) {
-    lastSentAtIso = new Date(ms).toISOString()
+    lastSentAtIso = isoTime(ms)
     lastSentAtMs = ms
   }
   return lastSentAtIso
