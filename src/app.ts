@@ -28,6 +28,7 @@ import type { Sink } from './pipeline/ports.js'
 import { createMemoryStore } from './store/memory-store.js'
 import { createPrimaryStore, processChannel, serveStoreToWorkers } from './store/primary-store.js'
 import { createRedisStore } from './store/redis-store.js'
+import { withCircuitBreaker } from './store/circuit-breaker.js'
 import type { Store } from './store/store.js'
 import { bytes, MiB, ms, type Millis } from './units.js'
 
@@ -125,10 +126,13 @@ function createV1Dedup(config: Config, deps: { store: Store; metrics: Metrics; l
  */
 async function createStore(config: Config, deps: { logger: Logger; metrics: Metrics; clock: Clock }): Promise<Store> {
   const options = config.limiters.store
-  if (options.kind === 'redis') return createRedisStore(deps, options)
+  if (options.kind === 'redis') return withCircuitBreaker(await createRedisStore(deps, options), deps, REDIS_BREAKER)
   if (cluster.isWorker) return createPrimaryStore({ channel: processChannel, metrics: deps.metrics }, { responseTimeout: options.primaryTimeout })
   return createMemoryStore(deps, { maxKeys: options.maxKeys })
 }
+
+/** Three timeouts in a row open it: one slow reply is not an outage, three are (docs/limits.md). */
+const REDIS_BREAKER = { failuresToOpen: 3, probeEvery: ms(1000) }
 
 /** In the cluster primary (WORKERS>1) without Redis: hold the limiter state for every worker. */
 export function startPrimaryStore(config: Config, logger: Logger): void {

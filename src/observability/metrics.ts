@@ -103,6 +103,8 @@ export function createMetrics(options: MetricsOptions = {}) {
     storeOpDuration: m.labelledHistogram<{ store: StoreName; op: StoreOp }>({ name: 'capture_store_op_duration_seconds', help: 'Time for one store call (one round trip), by store and operation.', labels: ['store', 'op'], buckets: LATENCY_BUCKETS }),
     // A 0/1 flag per worker: min, so one worker whose store is down shows as 0.
     storeConnected: m.labelledGauge<{ store: StoreName }>({ name: 'capture_store_connected', help: '1 while the limiter store answers (every worker), 0 while limiters fail open.', labels: ['store'], aggregation: 'min' }),
+    // 1 while any worker's breaker refuses store calls: max.
+    storeBreakerOpen: m.labelledGauge<{ store: StoreName }>({ name: 'capture_store_breaker_open', help: '1 while the store circuit breaker is open (limiters fail open without calling the store), else 0.', labels: ['store'], aggregation: 'max' }),
     storeEvictions: m.labelledCounter<{ store: StoreName }>({ name: 'capture_store_evictions_total', help: 'Marks or buckets evicted because the memory store was full (MEMORY_STORE_MAX_KEYS).', labels: ['store'] }),
     // Kafka mode: delivery and the spool (docs/kafka.md). Spool gauges describe the shared
     // spool directory, so every worker reports the same value: max, not sum.

@@ -50,7 +50,8 @@ export async function captureEvents(input: CaptureInput, deps: PipelineDeps): Pr
   const written = publish(prepareKept(request.events, limits.decisions, prepareCtx, deps), deps)
   request = undefined
   await written
-  await limits.commit?.()
+  // The events are durable: the reply does not wait for the dedup marks (commit never rejects).
+  void limits.commit?.()
   return { quotaLimited: limits.quotaLimited }
 }
 

@@ -64,7 +64,7 @@ export interface LimitResult {
   readonly decisions: readonly Decision[]
   /** Resources over quota, reported to the client as `quota_limited`. */
   readonly quotaLimited: readonly string[]
-  /** Called after the kept events are durable (e.g. to commit dedup marks). */
+  /** Called after the kept events are durable (e.g. to commit dedup marks); never rejects, and the reply does not wait for it. */
   readonly commit?: () => Promise<void>
 }
 

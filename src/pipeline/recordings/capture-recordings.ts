@@ -74,7 +74,8 @@ async function runRecording(input: RecordingInput, deps: RecordingDeps): Promise
   if (!result.ok) return refuseOversize(result.oversize, token, ctx, deps)
   if (result.built.messages.length > 0) await publish(result.built, deps)
   else if (limits.quotaLimited.length > 0) deps.metrics.recordingRefusals.inc({ cause: 'over_quota' })
-  await limits.commit?.()
+  // The messages are durable: the reply does not wait for the dedup marks (commit never rejects).
+  void limits.commit?.()
   return { quotaLimited: limits.quotaLimited }
 }
 
