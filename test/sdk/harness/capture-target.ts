@@ -11,6 +11,7 @@
  *   topics in `topics` with a consumer from the start of the run; the
  *   SinkMessage shape (topic, key, headers, envelope) is the Kafka record's.
  */
+import type { AppOverrides } from '../../../src/app.js'
 import { startTestApp, type TestApp } from '../../helpers/test-app.js'
 
 /** One message as the sink stored it. `envelope` is the parsed Kafka value. */
@@ -37,18 +38,19 @@ export interface CaptureTarget {
   close(): Promise<void>
 }
 
-export async function startCaptureTarget(): Promise<CaptureTarget> {
+/** `overrides` reach the app (e.g. a fault-injecting sink for the Capture V1 retry scenarios). */
+export async function startCaptureTarget(options: { overrides?: AppOverrides } = {}): Promise<CaptureTarget> {
   const kind = process.env.SDK_TARGET ?? 'local'
   switch (kind) {
     case 'local':
-      return startLocalLogTarget()
+      return startLocalLogTarget(options.overrides)
     default:
       throw new Error(`SDK_TARGET=${kind} is not supported yet (known: local)`)
   }
 }
 
-async function startLocalLogTarget(): Promise<CaptureTarget> {
-  const app: TestApp = await startTestApp()
+async function startLocalLogTarget(overrides?: AppOverrides): Promise<CaptureTarget> {
+  const app: TestApp = await startTestApp({ overrides })
   return {
     kind: 'local-log',
     url: app.url,

@@ -58,7 +58,7 @@ export interface WireProxy {
   close(): Promise<void>
 }
 
-const INGEST_PATH = /^\/(e|batch|i\/v0\/e|capture|track|engage)\/?$/
+const INGEST_PATH = /^\/(e|batch|i\/v0\/e|capture|track|engage|i\/v1\/analytics\/events)\/?$/
 
 export function isIngestPath(path: string): boolean {
   return INGEST_PATH.test(path)

@@ -9,13 +9,14 @@ import { PostHog } from 'posthog-node'
 import { arrivalsFor } from '../harness/arrivals.js'
 import { startCaptureTarget, type CaptureTarget } from '../harness/capture-target.js'
 import { assertArrivals, type ExpectedEvent, type ScenarioContext } from '../harness/expect-events.js'
-import { buildPlan, groupsProperty, SERVER_SDK_SCENARIOS, type Operation, type ScenarioPlan } from '../harness/plan.js'
+import { buildPlan, SERVER_SDK_SCENARIOS, type Operation, type ScenarioPlan } from '../harness/plan.js'
 import { createResultLog, type SdkUnderTest } from '../harness/results.js'
 import { newEventUuid, newRunId } from '../harness/run-id.js'
 import { npmPackageVersion } from '../harness/runtimes.js'
 import { sharedSetup } from '../harness/shared-setup.js'
 import { checkWire, describeWire } from '../harness/wire-facts.js'
 import { startWireProxy, type WireProxy } from '../harness/wire-proxy.js'
+import { expectedEvents, perform } from './node-operations.js'
 
 const SDK = 'posthog-node'
 const LIB = 'posthog-node'
@@ -64,38 +65,6 @@ async function runPlan(plan: ScenarioPlan, host: string, extra: Record<string, u
   for (const operation of plan.operations) perform(client, operation)
   await client.shutdown()
   return { errors }
-}
-
-function perform(client: PostHog, op: Operation): void {
-  switch (op.op) {
-    case 'capture':
-      client.capture({ distinctId: op.distinct_id, event: op.event, properties: op.properties, uuid: op.uuid, groups: op.groups, timestamp: op.timestamp === undefined ? undefined : new Date(op.timestamp) })
-      return
-    case 'identify':
-      client.identify({ distinctId: op.distinct_id, properties: { $set: op.set, $set_once: op.set_once } })
-      return
-    case 'alias':
-      client.alias({ distinctId: op.distinct_id, alias: op.alias })
-      return
-    case 'group_identify':
-      // No distinctId: posthog-node's default `$<type>_<key>` is what users get.
-      client.groupIdentify({ groupType: op.group_type, groupKey: op.group_key, properties: op.properties })
-      return
-  }
-}
-
-/** The events posthog-node sends for an operation (identify/alias/group calls take no uuid in this SDK). */
-function expectedEvents(op: Operation, historical: boolean): ExpectedEvent[] {
-  switch (op.op) {
-    case 'capture':
-      return [{ event: op.event, distinctId: op.distinct_id, uuid: op.uuid, timestamp: op.timestamp, historical, properties: { ...op.properties, ...groupsProperty(op) } }]
-    case 'identify':
-      return [{ event: '$identify', distinctId: op.distinct_id, historical, set: { placement: 'properties', value: op.set }, setOnce: { placement: 'properties', value: op.set_once } }]
-    case 'alias':
-      return [{ event: '$create_alias', distinctId: op.distinct_id, historical, properties: { distinct_id: op.distinct_id, alias: op.alias } }]
-    case 'group_identify':
-      return [{ event: '$groupidentify', distinctId: `$${op.group_type}_${op.group_key}`, historical, properties: { $group_type: op.group_type, $group_key: op.group_key, $group_set: op.properties } }]
-  }
 }
 
 function contextFor(scenario: string, target: CaptureTarget, startedAtMs: number): ScenarioContext {
