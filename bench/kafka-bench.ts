@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { cpuPressure, rssKiB, descendants, TreeSampler } from './proc-stats.js'
 import { round } from './report.js'
@@ -150,6 +151,7 @@ function serverEnv(server: KafkaServer, ctx: Context, label: string): Record<str
 const kindOf = (server: KafkaServer): ServerKind => (server === 'capture-dedup' ? 'capture' : server)
 
 async function startCell(server: KafkaServer, ctx: Context, label: string): Promise<{ running: RunningServer; env: Record<string, string>; dataDir: string; forget: () => void }> {
+  ctx.cleanups.check()
   const env = serverEnv(server, ctx, label)
   const dataDir = mkdtempSync(join(ctx.tmp, `${label}-data-`))
   const script = server === 'peer' ? ctx.peerBin! : server === 'floor' ? ctx.floorScript : join(ctx.options.captureRoot, 'dist', 'main.js')
@@ -181,9 +183,10 @@ async function sanity(running: RunningServer, pool: Pool, marks: Watermarks | un
   return text
 }
 
-/** wrk, stopped by pid if the bench is interrupted. */
-async function wrk(ctx: Context, pool: Pool, port: number, seconds: number, seq0: number, extra: { connections?: number; delayMs?: number } = {}): Promise<WrkResult> {
+/** wrk, stopped by pid if the bench is interrupted; `onRunning` when it starts sending (pool loaded). */
+async function wrk(ctx: Context, pool: Pool, port: number, seconds: number, seq0: number, extra: { connections?: number; delayMs?: number; onRunning?: () => void } = {}): Promise<WrkResult> {
   let forget: () => void = () => undefined
+  ctx.cleanups.check()
   try {
     return await runWrk({
       script: ctx.wrkScript, pool, url: `http://127.0.0.1:${port}`, connections: extra.connections ?? ctx.options.connections,
@@ -196,7 +199,7 @@ async function wrk(ctx: Context, pool: Pool, port: number, seconds: number, seq0
           // gone
         }
       })
-    })
+    }, extra.onRunning)
   } finally {
     forget()
   }
@@ -212,10 +215,18 @@ async function measureCell(server: KafkaServer, workload: KafkaWorkloadName, poo
     const answer = await sanity(running, pool, server === 'floor' ? undefined : ctx.marks)
     const warm = await wrk(ctx, pool, running.port, ctx.options.warmup, 0)
     const sampler = new TreeSampler(running.pid)
-    const hwmMeasuredStart = ctx.marks.read()
-    sampler.start()
-    const measured = await wrk(ctx, pool, running.port, ctx.options.duration, warm.nextSeq)
+    let hwmMeasuredStart: Promise<Record<string, number>> | undefined
+    let sampledFrom = 0
+    const measured = await wrk(ctx, pool, running.port, ctx.options.duration, warm.nextSeq, {
+      onRunning: () => {
+        sampledFrom = performance.now()
+        sampler.start()
+        hwmMeasuredStart = ctx.marks.read()
+      },
+    })
+    if (hwmMeasuredStart === undefined) throw new Error('wrk never reported that it started sending')
     const stats = sampler.stop()
+    const sampledSeconds = (performance.now() - sampledFrom) / 1000
     const hwmMeasuredEnd = await ctx.marks.read()
     const loadAvg1 = round2(os.loadavg()[0]!)
     const pressure = cpuPressure()
@@ -228,7 +239,7 @@ async function measureCell(server: KafkaServer, workload: KafkaWorkloadName, poo
     const cell = growth(hwmStart, hwmEnd)
     const measuredGrowth = growth(await hwmMeasuredStart, hwmMeasuredEnd)
     const eventsPerSec = (measured.ok2xx * epr) / measured.seconds
-    const cpuSeconds = stats.cpuCores * measured.seconds
+    const cpuSeconds = stats.cpuCores * sampledSeconds
     return {
       workload, server, round: roundNo, order,
       env,
@@ -339,6 +350,7 @@ async function runKafka(options: KafkaOptions, ctx: Context, build: string): Pro
   for (let r = 1; r <= options.rounds; r++) {
     for (const workload of options.workloads) {
       for (const [i, server] of orderOf(options.servers, r).entries()) {
+        ctx.cleanups.check()
         process.stderr.write(`bench: round ${r}/${options.rounds} ${workload} × ${server} … `)
         try {
           const cell = await measureCell(server, workload, pools.get(workload)!, r, i + 1, ctx)
@@ -347,6 +359,7 @@ async function runKafka(options: KafkaOptions, ctx: Context, build: string): Pro
           process.stderr.write(`${Math.round(cell.eventsPerSec).toLocaleString('en-US')} events/s, p99 ${cell.latencyMs.p99} ms, ${cell.cpuMicrosPerEvent} µs/event, peak RSS ${cell.peakRssMiB} MiB, load ${cell.loadAvg1}` +
             `${k ? `, Kafka +${k.cellGrowth.toLocaleString('en-US')} for ${k.acknowledgedEvents.toLocaleString('en-US')} acked (${pct1(k.growthOverAcked)}) / ${k.sentEvents.toLocaleString('en-US')} sent (${pct1(k.growthOverSent)})` : ''}${cell.poolWrapped ? ', pool wrapped' : ''}\n`)
         } catch (err) {
+          ctx.cleanups.check()
           const error = err instanceof Error ? err.message : String(err)
           failures.push({ workload, server, round: r, error })
           process.stderr.write(`FAILED: ${error}\n`)
@@ -402,9 +415,16 @@ async function runSoak(options: KafkaOptions, ctx: Context, build: string): Prom
     const delayMs = Math.max(1, Math.round((options.soakConnections * 1000) / options.soakRate))
     process.stderr.write(`bench: soak ${minutes} min, ${workload}, ${options.soakConnections} connections with ${delayMs} ms between requests (~${options.soakRate} req/s offered)\n`)
     const sampler = new TreeSampler(running.pid)
-    sampler.start()
-    const load = await wrk(ctx, pool, running.port, Math.round(minutes * 60), 0, { connections: options.soakConnections, delayMs })
+    let sampledFrom = 0
+    const load = await wrk(ctx, pool, running.port, Math.round(minutes * 60), 0, {
+      connections: options.soakConnections, delayMs,
+      onRunning: () => {
+        sampledFrom = performance.now()
+        sampler.start()
+      },
+    })
     const stats = sampler.stop()
+    const sampledSeconds = (performance.now() - sampledFrom) / 1000
     clearInterval(timer)
     await running.stop()
     forget()
@@ -420,7 +440,7 @@ async function runSoak(options: KafkaOptions, ctx: Context, build: string): Prom
       eventsPerSec: round((load.ok2xx * epr) / load.seconds),
       latencyMs: load.latencyMs, non2xx: load.non2xx, socketErrors: load.socketErrors,
       serverCpuCores: stats.cpuCores,
-      cpuMicrosPerEvent: load.ok2xx > 0 ? round(((stats.cpuCores * load.seconds) / (load.ok2xx * epr)) * 1e6, 1) : 0,
+      cpuMicrosPerEvent: load.ok2xx > 0 ? round(((stats.cpuCores * sampledSeconds) / (load.ok2xx * epr)) * 1e6, 1) : 0,
       kafka: { growth: hwm.total, acknowledgedEvents, sentEvents, growthOverAcked: round(hwm.total / acknowledgedEvents, 4), growthOverSent: round(hwm.total / sentEvents, 4) },
       samples,
     }

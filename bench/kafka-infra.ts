@@ -18,6 +18,8 @@ import { join } from 'node:path'
 export class Cleanups {
   private readonly steps: { name: string; run: () => Promise<void> }[] = []
   private running: Promise<void> | undefined
+  /** Set once runAll started (Ctrl-C, exception): nothing new may start after it. */
+  aborted = false
 
   add(name: string, run: () => Promise<void>): () => void {
     const step = { name, run }
@@ -28,7 +30,13 @@ export class Cleanups {
     }
   }
 
+  /** Throws once the run is being torn down, so loops stop instead of starting servers again. */
+  check(): void {
+    if (this.aborted) throw new Error('interrupted')
+  }
+
   runAll(): Promise<void> {
+    this.aborted = true
     this.running ??= (async () => {
       while (this.steps.length > 0) {
         const step = this.steps.pop()!

@@ -176,6 +176,9 @@ function init(args)
     end
     pool[i] = body
   end
+  -- The pool can take seconds to load: tell bench/wrk.ts when this thread is about to send.
+  io.write("WRKREADY\n")
+  io.stdout:flush()
 end
 
 function request()
@@ -207,9 +210,9 @@ function done(summary, latency, requests)
     if m > top then top = m end
   end
   local e = summary.errors
-  io.write(string.format('WRKJSON {"requests":%d,"durationUs":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f,"sent":%d,"maxSeq":%d,"bodies":%d}\n',
+  io.write(string.format('WRKJSON {"requests":%d,"durationUs":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f,"sent":%d,"maxSeq":%d}\n',
     summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean, total, top, n))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean, total, top))
 end
 `
 
@@ -254,13 +257,17 @@ export interface WrkResult {
 
 interface WrkJson {
   requests: number; durationUs: number; connect: number; read: number; write: number; status: number; timeout: number
-  p50: number; p90: number; p99: number; max: number; mean: number; sent: number; maxSeq: number; bodies: number
+  p50: number; p90: number; p99: number; max: number; mean: number; sent: number; maxSeq: number
 }
 
 const ms = (us: number): number => Math.round(us / 100) / 10
 
-/** Runs wrk once; `onStart` gets its pid (so the caller can stop it on Ctrl-C). */
-export function runWrk(job: WrkJob, onStart?: (pid: number) => void): Promise<WrkResult> {
+/**
+ * Runs wrk once; `onStart` gets its pid (so the caller can stop it on Ctrl-C),
+ * `onRunning` is called once every thread has loaded the pool and starts sending
+ * (start measuring the server there, not at spawn: loading a large pool takes seconds).
+ */
+export function runWrk(job: WrkJob, onStart?: (pid: number) => void, onRunning?: () => void): Promise<WrkResult> {
   const args = [
     '-t', String(job.threads), '-c', String(job.connections), '-d', `${job.seconds}s`, '--timeout', `${job.timeoutSeconds ?? 10}s`,
     '-s', job.script, job.url, '--', `pool=${job.pool.file}`, `seq0=${job.seq0}`, `stride=${job.threads}`, `delay=${job.delayMs ?? 0}`,
@@ -268,15 +275,24 @@ export function runWrk(job: WrkJob, onStart?: (pid: number) => void): Promise<Wr
   const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   if (child.pid !== undefined) onStart?.(child.pid)
   const sampler = child.pid === undefined ? undefined : new TreeSampler(child.pid)
-  sampler?.start()
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  let ready = 0
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    if (ready < job.threads) {
+      ready = stdout.split('\n').filter((l) => l === 'WRKREADY').length
+      if (ready >= job.threads) {
+        sampler?.start()
+        onRunning?.()
+      }
+    }
+  })
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   return new Promise<WrkResult>((resolve, reject) => {
     child.once('error', (err) => reject(new Error(`wrk did not start (${err.message}); apt-get install -y wrk`)))
     child.once('close', (code) => {
-      const stats = sampler?.stop()
+      const stats = ready >= job.threads ? sampler?.stop() : undefined
       const line = stdout.split('\n').find((l) => l.startsWith('WRKJSON '))
       if (code !== 0 || line === undefined) {
         reject(new Error(`wrk exited ${code}: ${(stderr || stdout).trim().slice(0, 500)}`))
