@@ -43,7 +43,8 @@ export function describeWire(requests: readonly WireRequest[]): string {
   let events = 0
   for (const request of requests) {
     events += request.events.length
-    const encoding = isGzipped(request) ? 'gzip' : request.query.get('compression') === 'base64' ? 'base64 form' : 'plain'
+    const declared = request.headers['content-encoding']
+    const encoding = isGzipped(request) ? 'gzip' : typeof declared === 'string' ? declared : request.query.get('compression') === 'base64' ? 'base64 form' : 'plain'
     const key = `${request.method} ${request.path} (${encoding}, ${String(request.headers['content-type'] ?? 'no content-type').split(';')[0]})`
     const group = groups.get(key) ?? { count: 0, statuses: new Set<number>() }
     group.count++

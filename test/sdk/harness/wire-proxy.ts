@@ -15,7 +15,8 @@
  */
 import http, { type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { gunzipSync } from 'node:zlib'
+import { execFileSync } from 'node:child_process'
+import { gunzipSync, inflateSync } from 'node:zlib'
 import { isRecord } from './arrivals.js'
 import { RUN_ID_PATTERN } from './run-id.js'
 
@@ -156,11 +157,16 @@ function forward(request: WireRequest, req: http.IncomingMessage, res: http.Serv
   upstream.end(request.body)
 }
 
-/** Test-side decoding, independent of capture's: gzip (by header or magic bytes), form `data=`, base64. */
+/**
+ * Test-side decoding, independent of capture's: gzip (by header or magic bytes), deflate (zlib) and
+ * zstd (the zstd CLI) by Content-Encoding, form `data=`, base64.
+ */
 export function decodePayload(body: Buffer, headers: IncomingHttpHeaders, query: URLSearchParams): unknown {
   try {
     let bytes = body
     if (headers['content-encoding'] === 'gzip' || (bytes[0] === 0x1f && bytes[1] === 0x8b)) bytes = gunzipSync(bytes)
+    else if (headers['content-encoding'] === 'deflate') bytes = inflateSync(bytes)
+    else if (headers['content-encoding'] === 'zstd') bytes = execFileSync('zstd', ['-d', '-c', '-q'], { input: bytes })
     let text = bytes.toString('utf8')
     const contentType = String(headers['content-type'] ?? '')
     if (contentType.includes('application/x-www-form-urlencoded') || text.startsWith('data=')) text = new URLSearchParams(text).get('data') ?? ''
