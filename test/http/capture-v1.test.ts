@@ -6,11 +6,11 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib'
 import { request } from '../helpers/http-client.js'
 import { aV1Batch, aV1Event, errorOf, postV1, resultsOf, V1_PATH, V1_REQUEST_ID } from '../helpers/capture-v1.js'
 import { startTestApp, type TestApp } from '../helpers/test-app.js'
+import { zstdBomb, zstdFrame, zstdRaw } from '../helpers/zstd-frames.js'
 
 let app: TestApp
 before(async () => {
@@ -157,7 +157,7 @@ describe('Capture V1 headers', () => {
   })
 })
 
-const zstd = (input: Buffer): Buffer => execFileSync('zstd', ['-c', '-q'], { input })
+const zstd = (input: Buffer): Buffer => zstdRaw(input)
 
 describe('Capture V1 encodings', () => {
   const encoders: Record<string, (input: Buffer) => Buffer> = {
@@ -193,7 +193,7 @@ describe('Capture V1 limits', () => {
     await expectError(await postV1(app.url, big), 413, 'payload_too_large')
   })
 
-  for (const [name, encode] of [['gzip', (b: Buffer) => gzipSync(b)], ['br', (b: Buffer) => brotliCompressSync(b)], ['zstd', zstd]] as const) {
+  for (const [name, encode] of [['gzip', (b: Buffer) => gzipSync(b)], ['br', (b: Buffer) => brotliCompressSync(b)], ['zstd', (b: Buffer) => zstdBomb(b.length)]] as const) {
     it(`413 payload_too_large for ${name} that inflates past CAPTURE_V1_MAX_DECOMPRESSED_BODY_BYTES`, async () => {
       const bomb = encode(Buffer.from(JSON.stringify(aV1Batch([aV1Event({ properties: { blob: ' '.repeat(1024 * 1024) } })]))))
       assert.ok(bomb.length < 64 * 1024)
@@ -202,7 +202,7 @@ describe('Capture V1 limits', () => {
   }
 
   it('413 payload_too_large for a zstd frame whose window is larger than the cap, before decoding it', async () => {
-    const frame = execFileSync('zstd', ['--long=30', '-c', '-q', '--no-content-size'], { input: Buffer.alloc(16 * 1024 * 1024, 0x20) })
+    const frame = zstdFrame([{ raw: Buffer.from(JSON.stringify(aV1Batch([aV1Event()]))) }], { windowLog: 30 })
     await expectError(await postV1(app.url, frame, { 'content-encoding': 'zstd' }), 413, 'payload_too_large')
   })
 })

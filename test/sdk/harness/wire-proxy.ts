@@ -166,7 +166,7 @@ export function decodePayload(body: Buffer, headers: IncomingHttpHeaders, query:
     let bytes = body
     if (headers['content-encoding'] === 'gzip' || (bytes[0] === 0x1f && bytes[1] === 0x8b)) bytes = gunzipSync(bytes)
     else if (headers['content-encoding'] === 'deflate') bytes = inflateSync(bytes)
-    else if (headers['content-encoding'] === 'zstd') bytes = execFileSync('zstd', ['-d', '-c', '-q'], { input: bytes })
+    else if (headers['content-encoding'] === 'zstd') bytes = execFileSync('zstd', ['-d', '-c', '-q'], { input: bytes, maxBuffer: 256 * 1024 * 1024 })
     let text = bytes.toString('utf8')
     const contentType = String(headers['content-type'] ?? '')
     if (contentType.includes('application/x-www-form-urlencoded') || text.startsWith('data=')) text = new URLSearchParams(text).get('data') ?? ''
