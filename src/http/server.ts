@@ -8,7 +8,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Config } from '../config/config.js'
 import { CaptureError, isCaptureError } from '../errors/capture-error.js'
 import type { HealthRegistry } from '../observability/health.js'
-import type { Logger } from '../observability/logger.js'
+import { maskToken, pathOf, type Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { captureEvents, type CaptureInput, type CaptureOutcome, type PipelineDeps } from '../pipeline/capture-events.js'
 import { captureRecordings } from '../pipeline/recordings/capture-recordings.js'
@@ -165,6 +165,19 @@ function requestContext(req: IncomingMessage, route: Route, query: URLSearchPara
 }
 
 /**
+ * What a refusal logs: never the query (?data=, ?token=) nor the detail, which can quote the
+ * client's payload (a JSON parser message, a distinct_id); the header token only masked.
+ */
+function refusalLog(req: IncomingMessage, error: CaptureError): Record<string, unknown> {
+  const token = headerToken(req.headers)
+  return {
+    code: error.code, status: error.status, method: req.method, path: pathOf(req.url), attr: error.options.attr,
+    token: token === undefined ? undefined : maskToken(token),
+    err: error.spec.level === 'error' ? (error.cause ?? error) : undefined,
+  }
+}
+
+/**
  * While draining, every reply ends its connection, including replies to requests that were
  * already in flight when draining began; otherwise a keep-alive client holds shutdown open
  * until SHUTDOWN_TIMEOUT_MS.
@@ -182,8 +195,7 @@ function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: Ser
   }
   const error = isCaptureError(err) ? err : new CaptureError('internal_error', { cause: err })
   deps.metrics.requestErrors.inc({ code: error.code })
-  const log = { code: error.code, status: error.status, method: req.method, url: req.url, err: error.spec.level === 'error' ? (error.cause ?? error) : undefined }
-  deps.logger[error.spec.level](log, error.message)
+  deps.logger[error.spec.level](refusalLog(req, error), error.spec.message)
   if (res.headersSent) {
     res.destroy()
     return

@@ -120,7 +120,8 @@ export class LogForwarder {
       if (result.ok) continue
       if (result.retryable) return { ...result, undelivered: messages.slice(i) }
       totals.dropped++
-      this.deps.logger.error({ topic: message.topic, key: message.key, uuid: message.headers.uuid, err: result.error.message }, 'Kafka refuses a forwarded message for good; dropping it')
+      // The key starts with the project token: log the uuid instead (logger.ts: no token in logs).
+      this.deps.logger.error({ topic: message.topic, uuid: message.headers.uuid, err: result.error.message }, 'Kafka refuses a forwarded message for good; dropping it')
       this.deps.onDropped?.(message, result.error)
     }
     return { ok: true }
