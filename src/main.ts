@@ -5,20 +5,37 @@
  * primary that forks the workers (they share the listening port), restarts a
  * worker that dies, forwards SIGTERM/SIGINT and exits once every worker has
  * drained. A bad configuration stops the process with one message listing
- * every problem.
+ * every problem; so does Kafka mode without the native Kafka client, checked
+ * once before any worker starts (a worker that cannot start would otherwise
+ * be restarted forever).
  */
 import cluster from 'node:cluster'
 import { startApp, startPrimaryStore } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/config.js'
+import { describeUnknown, unknownVariables } from './config/known-variables.js'
 import { serveClusterMetrics, workerMetricsText } from './observability/cluster-metrics.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
+import { KafkaClientUnavailableError, loadRdKafka } from './sinks/kafka/rdkafka-module.js'
 
 function readConfig(): Config {
   try {
     return loadConfig()
   } catch (err) {
     if (err instanceof ConfigError) {
+      process.stderr.write(`capture: ${err.message}\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+}
+
+async function checkKafkaClient(config: Config): Promise<void> {
+  if (config.kafka === undefined) return
+  try {
+    await loadRdKafka()
+  } catch (err) {
+    if (err instanceof KafkaClientUnavailableError) {
       process.stderr.write(`capture: ${err.message}\n`)
       process.exit(1)
     }
@@ -74,7 +91,19 @@ function runPrimary(config: Config): void {
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
+/** A misspelt variable would otherwise be ignored without a word (it never stops the server). */
+function warnUnknownVariables(config: Config): void {
+  const unknown = unknownVariables(process.env)
+  if (unknown.length === 0) return
+  createLogger({ level: config.logLevel }).warn(
+    { variables: unknown.map((v) => v.name) },
+    `ignoring environment variables capture does not read: ${describeUnknown(unknown)}; see docs/configuration.md`,
+  )
+}
+
 const config = readConfig()
+if (cluster.isPrimary) warnUnknownVariables(config)
+if (cluster.isPrimary) await checkKafkaClient(config)
 if (config.workers > 1 && cluster.isPrimary) runPrimary(config)
 else {
   runWorker(config, cluster.isWorker).catch((err: unknown) => {

@@ -93,14 +93,18 @@ export const RDKAFKA_PACKAGE = '@confluentinc/kafka-javascript'
 export class KafkaClientUnavailableError extends Error {
   constructor(cause: unknown) {
     super(
-      `KAFKA_HOSTS is set but the Kafka client (${RDKAFKA_PACKAGE}, a native addon) could not be loaded: ` +
-      `${cause instanceof Error ? cause.message : String(cause)}. ` +
-      'Install its build dependencies and reinstall: apt-get install -y libzstd-dev liblz4-dev libsasl2-dev libssl-dev ' +
-      'python3 make g++, then CKJS_LINKING=dynamic npm ci (see docs/kafka.md). Unset KAFKA_HOSTS to run on the local log.',
+      `KAFKA_HOSTS is set but the Kafka client (${RDKAFKA_PACKAGE}, a native addon) could not be loaded ` +
+      `(${firstLine(cause)}). Install capture with Kafka support: \`npm run install:kafka\` ` +
+      '(builds the client from source; docs/kafka.md). Unset KAFKA_HOSTS to run on the local log.',
       { cause },
     )
     this.name = 'KafkaClientUnavailableError'
   }
+}
+
+function firstLine(cause: unknown): string {
+  const text = cause instanceof Error ? cause.message : String(cause)
+  return (text.split('\n', 1)[0] ?? text).trim()
 }
 
 let loaded: Promise<RdKafkaModule> | undefined
