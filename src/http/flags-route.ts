@@ -51,7 +51,7 @@ export async function handleFlags(
   res: ServerResponse,
   endpoint: FlagsEndpoint,
   query: URLSearchParams | undefined,
-  limits: { bodyLimit: number; stallMs: Millis; routeName: string },
+  limits: { bodyLimit: number; stallMs: Millis; totalMs?: Millis; routeName: string },
 ): Promise<void> {
   corsHeaders(req, res)
   if (isPreflight(req)) return replyPreflight(req, res)
@@ -59,6 +59,6 @@ export async function handleFlags(
     throw new CaptureError('method_not_allowed', { detail: `${req.method} is not allowed here; use GET, POST.` })
   }
   // Read (and discard) the body so the connection stays reusable; its content does not matter.
-  await readBody(req, { limit: limits.bodyLimit, stallMs: limits.stallMs, routeName: limits.routeName })
+  await readBody(req, { limit: limits.bodyLimit, stallMs: limits.stallMs, totalMs: limits.totalMs, routeName: limits.routeName })
   replyText(res, 200, JSON.stringify(noFlagsBody(endpoint, parseFlagsVersion(query), randomUUID())), 'application/json')
 }

@@ -90,10 +90,10 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, route: Route,
     case 'recordings':
       return handleCapture(req, res, route, query, deps)
     case 'capture_v1':
-      return handleV1(req, res, { pipeline: deps.v1!, clock: deps.clock, metrics: deps.metrics, stallMs: deps.config.timeouts.bodyMs, clientIp: (r) => clientIp(r, deps.config.trustProxyHeaders) })
+      return handleV1(req, res, { pipeline: deps.v1!, clock: deps.clock, metrics: deps.metrics, stallMs: deps.config.timeouts.bodyMs, totalMs: deps.config.timeouts.bodyTotalMs, clientIp: (r) => clientIp(r, deps.config.trustProxyHeaders) })
     case 'flags':
     case 'decide':
-      return handleFlags(req, res, route.kind, query, { bodyLimit: route.bodyLimit, stallMs: deps.config.timeouts.bodyMs, routeName: route.name })
+      return handleFlags(req, res, route.kind, query, { bodyLimit: route.bodyLimit, stallMs: deps.config.timeouts.bodyMs, totalMs: deps.config.timeouts.bodyTotalMs, routeName: route.name })
     case 'readiness':
       return probe(req, res, deps.health.ready(), deps.health.ready() ? 'capture' : `not ready: ${deps.health.lifecycle()}`)
     case 'liveness':

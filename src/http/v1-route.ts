@@ -22,6 +22,8 @@ export interface V1RouteDeps {
   readonly clock: Clock
   readonly metrics: Metrics
   readonly stallMs: Millis
+  /** Budget for the whole body (BODY_READ_TIMEOUT_MS). */
+  readonly totalMs: Millis
   readonly clientIp: (req: IncomingMessage) => string
 }
 
@@ -45,7 +47,7 @@ export async function handleV1(req: IncomingMessage, res: ServerResponse, deps: 
   if (req.method !== 'POST') throw new CaptureError('method_not_allowed', { detail: `${req.method} is not allowed on Capture V1; use POST.` })
   const headers = readV1Headers(req.headers)
   const limit = deps.pipeline.config.v1.maxCompressedBytes
-  const body = await readBody(req, { limit, stallMs: deps.stallMs, routeName: '/i/v1/analytics/events' })
+  const body = await readBody(req, { limit, stallMs: deps.stallMs, totalMs: deps.totalMs, routeName: '/i/v1/analytics/events' })
   deps.metrics.payloadBytes.observe({ route: 'events', stage: 'raw' }, body.length)
   const outcome = await captureV1({ body, headers, now, ip: deps.clientIp(req) }, deps.pipeline)
   replyResults(res, outcome)

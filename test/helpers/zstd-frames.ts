@@ -13,7 +13,7 @@ export type Block = { readonly raw: Buffer } | { readonly rle: number; readonly 
 export function zstdFrame(blocks: readonly Block[], options: { windowLog?: number } = {}): Buffer {
   const windowLog = options.windowLog ?? 20
   const descriptor = Buffer.from([0x00, (windowLog - 10) << 3])
-  const parts = [MAGIC, descriptor]
+  const parts: Buffer[] = [MAGIC, descriptor]
   blocks.forEach((block, index) => {
     const last = index === blocks.length - 1 ? 1 : 0
     if ('raw' in block) {
