@@ -12,6 +12,7 @@
 import cluster from 'node:cluster'
 import { startApp, startPrimaryStore } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/config.js'
+import { describeUnknown, unknownVariables } from './config/known-variables.js'
 import { serveClusterMetrics, workerMetricsText } from './observability/cluster-metrics.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
@@ -90,7 +91,18 @@ function runPrimary(config: Config): void {
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
+/** A misspelt variable would otherwise be ignored without a word (it never stops the server). */
+function warnUnknownVariables(config: Config): void {
+  const unknown = unknownVariables(process.env)
+  if (unknown.length === 0) return
+  createLogger({ level: config.logLevel }).warn(
+    { variables: unknown.map((v) => v.name) },
+    `ignoring environment variables capture does not read: ${describeUnknown(unknown)}; see docs/configuration.md`,
+  )
+}
+
 const config = readConfig()
+if (cluster.isPrimary) warnUnknownVariables(config)
 if (cluster.isPrimary) await checkKafkaClient(config)
 if (config.workers > 1 && cluster.isPrimary) runPrimary(config)
 else {
