@@ -69,6 +69,7 @@ export async function captureV1(input: V1Input, deps: V1PipelineDeps): Promise<V
   ])
   try {
     const pending = applyDecisions(candidates, claim, limits.decisions, results)
+    countDuplicates(claim, deps.metrics)
     const prepared = prepareV1Messages(pending, { now: input.now, sentAtMs: input.headers.requestTimestampMs, historical: batch.historical, topics: deps.config.topics }, deps.config.limits.eventBytes, limits.rateLimited)
     for (const tooBig of prepared.tooBig) results[tooBig.index] = V1_RESULTS.dropEventTooBig
     const settlement = await publishSettled(deps.sink, prepared.messages, deps.config.v1.publishTimeout)
@@ -135,6 +136,13 @@ function applyDecisions(candidates: readonly Candidate[], claim: UuidClaim, deci
     throw new CaptureError('billing_limit_exceeded')
   }
   return pending
+}
+
+/** Events already durable from an earlier attempt: not written again, counted as the classic routes count theirs. */
+function countDuplicates(claim: UuidClaim, metrics: Metrics): void {
+  let durable = 0
+  for (const state of claim.states) if (state === 'durable') durable++
+  if (durable > 0) metrics.eventsDropped.inc({ cause: 'duplicate' }, durable)
 }
 
 const isAccepted = (result: V1Result | undefined): boolean => result !== undefined && (result.result === 'ok' || result.result === 'warning')
