@@ -19,7 +19,7 @@ const dataOf = (envelope: Record<string, unknown>): Record<string, unknown> => J
 
 describe('Capture V1 per-event results', () => {
   let app: TestApp
-  before(async () => { app = await startTestApp({ env: { EVENT_MAX_BYTES: '4096' } }) })
+  before(async () => { app = await startTestApp({ env: { EVENT_MAX_BYTES: '4096', TRUST_PROXY_HEADERS: 'true' } }) })
   after(() => app.close())
 
   it('answers ok, warning and each drop tag in one request, in request order, writing only ok and warning', async () => {
