@@ -64,7 +64,8 @@ class BatchProducer implements Producer {
   readonly engine = 'batch' as const
   readonly handle: BatchHandle
   private readonly topics = new Map<string, number>()
-  private readonly pending = new Map<number, { tracker: PublishTracker; messages: readonly PreparedMessage[] }>()
+  private readonly topicNames: string[] = []
+  private readonly pending = new Map<number, PublishTracker>()
   private readonly encoder = new BatchEncoder()
   private nextId = 1
   private closed: Promise<void> | undefined
@@ -80,10 +81,13 @@ class BatchProducer implements Producer {
     const batch = this.encoder.encode(messages, (topic) => this.topicIndex(topic))
     const id = this.nextId++
     const enqueued = this.addon.produce(this.handle, batch, messages.length, id)
-    if (enqueued > 0) this.pending.set(id, { tracker, messages })
     if (enqueued < messages.length) {
       const [code, text] = this.addon.lastError(this.handle)
       refuseFrom(messages, enqueued, kafkaError(code, text), tracker, this.hooks, this.messageMaxBytes)
+    }
+    if (enqueued > 0 && !tracker.isSettled) {
+      this.pending.set(id, tracker)
+      tracker.holdAs(() => decodeBatch(batch, this.topicNames))
     }
   }
 
@@ -106,6 +110,7 @@ class BatchProducer implements Producer {
     if (index === undefined) {
       index = this.addon.topic(this.handle, topic)
       this.topics.set(topic, index)
+      this.topicNames[index] = topic
     }
     return index
   }
@@ -120,18 +125,18 @@ class BatchProducer implements Producer {
   /** A publish is done: `completion` is its id, or [id, index, code, index, code, ...] when some failed. */
   private complete(completion: number | number[]): void {
     const id = typeof completion === 'number' ? completion : completion[0]!
-    const entry = this.pending.get(id)
-    if (entry === undefined) return
+    const tracker = this.pending.get(id)
+    if (tracker === undefined) return
     this.pending.delete(id)
     if (typeof completion !== 'number') {
       for (let at = 1; at < completion.length; at += 2) {
         const err = kafkaError(completion[at + 1]!, `delivery failed (librdkafka error ${completion[at + 1]})`)
         const cause = deliveryErrorCause(err)
         this.hooks.failed(cause, 1)
-        entry.tracker.failed(completion[at]!, cause, err)
+        tracker.failed(completion[at]!, cause, err)
       }
     }
-    const delivered = entry.tracker.deliverRest()
+    const delivered = tracker.deliverRest()
     if (delivered > 0) this.hooks.delivered(delivered)
   }
 }
@@ -193,6 +198,33 @@ export class BatchEncoder {
     }
     return this.scratch
   }
+}
+
+/** The messages of an encoded batch, as they were before encoding (for the spool, when some were not delivered). */
+export function decodeBatch(batch: Buffer, topicNames: readonly string[]): PreparedMessage[] {
+  const messages: PreparedMessage[] = []
+  let at = 0
+  while (at < batch.length) {
+    const topic = topicNames[batch.readUInt16LE(at)]!
+    const keyLength = batch.readInt32LE(at + 2)
+    at += 6
+    const key = keyLength < 0 ? null : batch.toString('utf8', at, at + keyLength)
+    at += Math.max(keyLength, 0)
+    const valueLength = batch.readUInt32LE(at)
+    const value = batch.toString('utf8', at + 4, at + 4 + valueLength)
+    at += 4 + valueLength
+    const headers: Record<string, string> = {}
+    for (let count = batch[at++]!; count > 0; count--) {
+      const nameLength = batch[at]!
+      const name = batch.toString('utf8', at + 1, at + 1 + nameLength)
+      at += 1 + nameLength
+      const length = batch.readUInt32LE(at)
+      headers[name] = batch.toString('utf8', at + 4, at + 4 + length)
+      at += 4 + length
+    }
+    messages.push({ topic, key, headers, value })
+  }
+  return messages
 }
 
 declare global {

@@ -38,10 +38,19 @@ export interface KafkaSinkDeps {
   readonly clock?: () => number
 }
 
+export interface SendOptions {
+  readonly copies?: boolean
+}
+
 export interface KafkaSink extends Sink {
   readonly kind: 'kafka'
-  /** Like publish, but reports the messages Kafka did not acknowledge instead of throwing. */
-  send(messages: readonly PreparedMessage[]): Promise<SendResult>
+  /**
+   * Like publish, but reports the messages Kafka did not acknowledge instead of
+   * throwing: the very objects passed in, unless `copies` is set, which lets
+   * the sink drop them once encoded and report equal copies instead (less heap
+   * held while Kafka answers; for callers that do not compare by identity).
+   */
+  send(messages: readonly PreparedMessage[], options?: SendOptions): Promise<SendResult>
   /** At least one broker connection is up (no I/O). */
   isReachable(): boolean
   reachability(): ReachabilityReport
@@ -84,11 +93,11 @@ class RdKafkaSink implements KafkaSink {
 
   async publish(messages: readonly PreparedMessage[]): Promise<void> {
     if (this.closing !== undefined) throw new CaptureError('shutting_down')
-    const result = await this.send(messages)
+    const result = await this.send(messages, { copies: true })
     if (!result.ok) throw result.error
   }
 
-  send(messages: readonly PreparedMessage[]): Promise<SendResult> {
+  send(messages: readonly PreparedMessage[], options: SendOptions = {}): Promise<SendResult> {
     if (this.closing !== undefined) return Promise.resolve(this.refuse(messages, 'shutdown', new CaptureError('shutting_down')))
     if (messages.length === 0) return Promise.resolve({ ok: true })
     const producer = this.connection.current()
@@ -97,7 +106,7 @@ class RdKafkaSink implements KafkaSink {
       const tracker = new PublishTracker(messages, this.toError, (result) => {
         this.inflight.delete(tracker)
         resolve(result)
-      })
+      }, options.copies === true)
       this.inflight.add(tracker)
       producer.send(messages, tracker)
     })

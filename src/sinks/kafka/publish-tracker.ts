@@ -43,13 +43,29 @@ export class PublishTracker {
   private failure: { cause: DeliveryErrorCause; err: unknown } | undefined
   private settled = false
 
+  /** The messages, or how to get them back once they live only in an encoded batch. */
+  private messages: readonly PreparedMessage[] | (() => readonly PreparedMessage[])
+
   constructor(
-    private readonly messages: readonly PreparedMessage[],
+    messages: readonly PreparedMessage[],
     private readonly toError: ErrorFactory,
     private readonly done: (result: SendResult) => void,
+    /** The caller takes equal copies of undelivered messages (KafkaSink.send's `copies`). */
+    private readonly copiesAllowed = false,
   ) {
+    this.messages = messages
     this.pending = messages.length
     this.status = new Uint8Array(messages.length)
+  }
+
+  /**
+   * Lets go of the message objects where the caller allows copies: `recover`
+   * rebuilds them (from the encoded batch) should any be undelivered. While
+   * Kafka has not answered, only the encoded bytes stay alive, outside the V8
+   * heap.
+   */
+  holdAs(recover: () => readonly PreparedMessage[]): void {
+    if (this.copiesAllowed) this.messages = recover
   }
 
   get isSettled(): boolean {
@@ -109,8 +125,9 @@ export class PublishTracker {
       this.done({ ok: true })
       return
     }
+    const messages = typeof this.messages === 'function' ? this.messages() : this.messages
     const undelivered: PreparedMessage[] = []
-    for (let i = 0; i < this.status.length; i++) if (this.status[i] !== DELIVERED) undelivered.push(this.messages[i]!)
+    for (let i = 0; i < this.status.length; i++) if (this.status[i] !== DELIVERED) undelivered.push(messages[i]!)
     const { cause, err } = this.failure
     this.done({ ok: false, error: this.toError(cause, err), retryable: cause !== 'message_too_large', undelivered })
   }

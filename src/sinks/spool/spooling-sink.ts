@@ -121,7 +121,8 @@ class KafkaWithSpool implements SpoolingSink {
 
   private async route(messages: readonly PreparedMessage[]): Promise<void> {
     if (!this.marker.isRaised() && this.deps.kafka.isReachable()) {
-      const result = await this.deps.kafka.send(messages)
+      // Undelivered messages go to the spool as they are: equal copies will do.
+      const result = await this.deps.kafka.send(messages, { copies: true })
       if (result.ok) return
       if (!result.retryable) throw result.error
       this.deps.logger.warn({ messages: result.undelivered.length, err: result.error.message }, 'kafka did not take messages; spooling them')
