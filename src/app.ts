@@ -84,7 +84,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     v1: config.v1.enabled ? { config, sink, limiter, metrics, dedup: createV1Dedup(config, { store, metrics, logger, clock }) } : undefined,
     replayOverflow,
   })
-  await listen(server, config.address)
+  try {
+    await listen(server, config.address)
+  } catch (err) {
+    // Port in use, or not ours to take: leave nothing open behind (segment files, connections).
+    await closeAfterFailedStart({ sink, limiter, replayOverflow, store }, logger)
+    throw err
+  }
   health.setLifecycle('serving')
   const port = (server.address() as AddressInfo).port
   logger.info({ address: `${config.address.host}:${port}`, sink: sink.kind, store: store.kind }, 'capture is serving')
@@ -149,6 +155,13 @@ function listen(server: Server, address: Config['address']): Promise<void> {
       resolve()
     })
   })
+}
+
+async function closeAfterFailedStart(parts: Pick<Closeable, 'sink' | 'limiter' | 'replayOverflow' | 'store'>, logger: Logger): Promise<void> {
+  const closes = [parts.limiter.close?.(), parts.replayOverflow.close?.(), parts.store.close(), parts.sink.close()]
+  for (const result of await Promise.allSettled(closes)) {
+    if (result.status === 'rejected') logger.warn({ err: result.reason }, 'closing after a failed start failed')
+  }
 }
 
 interface Closeable {

@@ -17,6 +17,9 @@ import { serveClusterMetrics, workerMetricsText } from './observability/cluster-
 import { createLogger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import { KafkaClientUnavailableError, loadRdKafka } from './sinks/kafka/rdkafka-module.js'
+import { describeStartFailure } from './start-failure.js'
+import { ms } from './units.js'
+import { createRestartTracker } from './worker-restarts.js'
 
 function readConfig(): Config {
   try {
@@ -47,6 +50,7 @@ async function runWorker(config: Config, clustered: boolean): Promise<void> {
   const metrics = createMetrics({ sink: config.kafka === undefined ? 'local' : 'kafka' })
   const logger = createLogger({ level: config.logLevel })
   const app = await startApp(config, { metrics, logger, metricsText: clustered ? workerMetricsText(metrics.registry) : undefined })
+  if (clustered) process.send?.(WORKER_SERVING)
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
@@ -65,30 +69,69 @@ async function runWorker(config: Config, clustered: boolean): Promise<void> {
   if (clustered) process.on('message', (message) => message === 'capture:shutdown' && stop('primary'))
 }
 
+/** Worker → primary: the worker listens; before this message, its death is a failed start. */
+const WORKER_SERVING = 'capture:serving'
+/** Worker → primary: why the worker could not start (the primary prints it once). */
+interface StartFailed { readonly type: 'capture:start-failed'; readonly reason: string }
+const isStartFailed = (message: unknown): message is StartFailed => (message as StartFailed | null)?.type === 'capture:start-failed'
+
+/** Later crashes: 250 ms, 0.5 s, 1 s, … up to 30 s; a 6th crash within 5 minutes stops the primary. */
+const RESTARTS = { baseDelay: ms(250), maxDelay: ms(30_000), maxCrashes: 5, window: ms(5 * 60_000) }
+
 function runPrimary(config: Config): void {
   const logger = createLogger({ level: config.logLevel, name: 'capture-primary' })
   serveClusterMetrics()
   startPrimaryStore(config, logger)
   let stopping = false
+  let exitCode = 0
+  const serving = new Set<number>()
+  let startFailure: string | undefined
+  const restarts = createRestartTracker(RESTARTS)
   const fork = (): void => void cluster.fork()
   for (let i = 0; i < config.workers; i++) fork()
+  cluster.on('message', (worker, message: unknown) => {
+    if (message === WORKER_SERVING) serving.add(worker.id)
+    else if (isStartFailed(message)) startFailure ??= message.reason
+  })
+  const giveUp = (reason: string): void => {
+    if (!stopping) process.stderr.write(`capture: ${reason}\n`)
+    exitCode = 1
+    stop('failure')
+  }
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode)
       return
     }
-    logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting a new one')
-    setTimeout(fork, 500)
+    if (!serving.delete(worker.id)) return giveUp(`failed to start: ${startFailure ?? `a worker exited with ${signal ?? `code ${code}`} before serving`}`)
+    const decision = restarts.crashed()
+    if (!decision.restart) return giveUp(`workers crashed ${decision.recentCrashes} times within ${RESTARTS.window / 60_000} minutes; not restarting them again`)
+    logger.error({ pid: worker.process.pid, code, signal, restartInMs: decision.delay, recentCrashes: decision.recentCrashes }, 'worker died; restarting it')
+    setTimeout(fork, decision.delay)
   })
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
     logger.info({ signal, workers: config.workers }, 'shutting down workers')
     for (const worker of Object.values(cluster.workers ?? {})) worker?.send('capture:shutdown')
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode)
     setTimeout(() => process.exit(1), config.timeouts.shutdownMs + 5000).unref()
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+}
+
+/** One line naming the cause, then exit 1; a worker sends it to the primary, which prints it once. */
+function failedToStart(err: unknown, config: Config): void {
+  const reason = describeStartFailure(err, config)
+  if (cluster.isWorker && process.send !== undefined) {
+    const failed: StartFailed = { type: 'capture:start-failed', reason }
+    process.send(failed, () => process.exit(1))
+    setTimeout(() => process.exit(1), 1000).unref()
+    return
+  }
+  process.stderr.write(`capture: failed to start: ${reason}\n`)
+  process.exit(1)
 }
 
 /** A misspelt variable would otherwise be ignored without a word (it never stops the server). */
@@ -106,8 +149,5 @@ if (cluster.isPrimary) warnUnknownVariables(config)
 if (cluster.isPrimary) await checkKafkaClient(config)
 if (config.workers > 1 && cluster.isPrimary) runPrimary(config)
 else {
-  runWorker(config, cluster.isWorker).catch((err: unknown) => {
-    process.stderr.write(`capture: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`)
-    process.exit(1)
-  })
+  runWorker(config, cluster.isWorker).catch((err: unknown) => failedToStart(err, config))
 }

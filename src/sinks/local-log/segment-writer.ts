@@ -17,6 +17,8 @@
  * - Rotation happens between groups: when the current segment has reached
  *   `segmentMaxBytes`, the next group starts a new segment (seq + 1).
  */
+import { unlink } from 'node:fs/promises'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { CaptureError } from '../../errors/capture-error.js'
 import type { HealthReport } from '../../observability/health.js'
@@ -116,6 +118,8 @@ class GroupCommitWriter implements SegmentWriter {
     } finally {
       await segment.handle.close()
     }
+    // Nothing was ever appended: drop the file rather than leave an empty segment per start.
+    if (segment.size === 0) await unlink(join(this.options.dataDir, segment.name)).catch(() => undefined)
   }
 
   /** The leader loop: runs while anything is queued; never throws, so close() cannot hang on it. */
