@@ -322,7 +322,7 @@ function machine(): KafkaReport['machine'] {
 
 function wrkVersion(): string {
   const out = spawnSync('wrk', ['-v'], { encoding: 'utf8' })
-  return (`${out.stdout ?? ''}${out.stderr ?? ''}`.split('\n')[0] ?? 'wrk').trim()
+  return (`${out.stdout ?? ''}${out.stderr ?? ''}`.split('\n')[0] ?? 'wrk').replace(/\s*Copyright.*$/, '').trim()
 }
 
 function peerInfo(bin: string | undefined): KafkaReport['peer'] {

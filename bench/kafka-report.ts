@@ -113,6 +113,8 @@ export interface SoakReport {
   readonly samples: readonly { t: number; rssMiB: number }[]
 }
 
+const roundTo = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN
   const sorted = [...values].sort((a, b) => a - b)
@@ -149,14 +151,14 @@ export function medianRows(report: KafkaReport): MedianRow[] {
         if (failed > 0) rows.push({ workload: w.name, server, rounds: 0, eventsPerSec: 0, eventsPerSecRounds: [], p50Ms: 0, p99Ms: 0, cpuMicrosPerEvent: 0, serverCpuCores: 0, peakRssMiB: 0, loadAvg1: 0, failed, non2xx: 0 })
         continue
       }
-      const m = (f: (c: KafkaCell) => number): number => median(cells.map(f))
+      const m = (f: (c: KafkaCell) => number, digits = 1): number => roundTo(median(cells.map(f)), digits)
       const k = cells.filter((c) => c.kafka !== undefined)
       rows.push({
         workload: w.name, server, rounds: cells.length, failed,
-        eventsPerSec: m((c) => c.eventsPerSec), eventsPerSecRounds: cells.map((c) => c.eventsPerSec),
+        eventsPerSec: m((c) => c.eventsPerSec, 0), eventsPerSecRounds: cells.map((c) => c.eventsPerSec),
         p50Ms: m((c) => c.latencyMs.p50), p99Ms: m((c) => c.latencyMs.p99),
-        cpuMicrosPerEvent: m((c) => c.cpuMicrosPerEvent), serverCpuCores: m((c) => c.serverCpuCores),
-        peakRssMiB: m((c) => c.peakRssMiB), loadAvg1: m((c) => c.loadAvg1),
+        cpuMicrosPerEvent: m((c) => c.cpuMicrosPerEvent), serverCpuCores: m((c) => c.serverCpuCores, 2),
+        peakRssMiB: m((c) => c.peakRssMiB), loadAvg1: m((c) => c.loadAvg1, 2),
         non2xx: cells.reduce((a, c) => a + c.non2xx + c.socketErrors.connect + c.socketErrors.read + c.socketErrors.write + c.socketErrors.timeout, 0),
         kafkaGrowthOverAcked: k.length === 0 ? undefined : median(k.map((c) => c.kafka!.growthOverAcked)),
         kafkaGrowthOverSent: k.length === 0 ? undefined : median(k.map((c) => c.kafka!.growthOverSent)),
@@ -254,6 +256,19 @@ function kafkaCheck(report: KafkaReport): string {
     (off.length === 0 ? '; all within 3% of the events sent.' : `; **more than 3% from the events sent: ${off.map((c) => `${c.workload}/${c.server}/r${c.round} ${pctOr(c.kafka!.growthOverSent)}`).join(', ')}**.`)
 }
 
+/** A line when the machine was busier than the bench itself (the issue's quiet run had a load average ≈ 3.5). */
+function loadWarning(report: KafkaReport): string[] {
+  const loads = report.cells.map((c) => c.loadAvg1)
+  const cores = report.cells.filter((c) => c.server === 'capture' || c.server === 'peer').map((c) => c.serverCpuCores)
+  if (loads.length === 0 || median(loads) <= 2 * report.machine.nproc) return []
+  return [
+    `**Busy machine**: median 1-minute load average ${roundTo(median(loads), 1)} on ${report.machine.nproc} CPUs (other sessions' builds and tests); the Kafka servers got ` +
+      `${roundTo(Math.min(...cores), 2)}–${roundTo(Math.max(...cores), 2)} cores. Events/s then measure the share of CPU each server won more than its speed; ` +
+      'the CPU-per-event ratio is the steadier figure.',
+    '',
+  ]
+}
+
 export function kafkaMarkdown(report: KafkaReport): string {
   const m = report.machine
   const s = report.settings
@@ -273,6 +288,7 @@ export function kafkaMarkdown(report: KafkaReport): string {
     '',
     issueTable(report),
     '',
+    ...loadWarning(report),
     'events/s = 2xx responses × events per request ÷ measured seconds. CPU per event = CPU time of all the server\'s processes (utime+stime from /proc) over the',
     'measured phase ÷ events acknowledged in it. Peak RSS = the largest sum of VmRSS over the server\'s processes, sampled every 250 ms in the measured phase.',
     'The floor does no Kafka work (decode, parse, stringify, 200): it is the decode floor, not a Kafka server.',

@@ -27,6 +27,7 @@ import { cpuPressure, TreeSampler, type TreeStats } from './proc-stats.js'
 import { computeRatios, markdownReport, medianOfRounds, reportJson, resultsTable, round, sinkTable, targetSummary, writeReport, type BenchReport, type Failure, type Measurement } from './report.js'
 import { ensureCaptureBuild, freePort, startServer, transpileFloor, type LocalServerKind, type RunningServer } from './servers.js'
 import { parseArgs, type Options } from './options.js'
+import { writeKafkaReport, writeSoakReport, type KafkaReport, type SoakReport } from './kafka-report.js'
 import { buildWorkloads, type Workload } from './workloads.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -174,7 +175,14 @@ function render(argv: readonly string[]): boolean {
   const at = argv.indexOf('--render')
   if (at === -1) return false
   const file = resolve(argv[at + 1] ?? '')
-  const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as BenchReport | KafkaReport | SoakReport
+  if ('kind' in parsed) {
+    // A Kafka-mode or soak record (bench/kafka-bench.ts): rewrite its .md (and .json) where it lies.
+    const files = parsed.kind === 'kafka' ? writeKafkaReport(dirname(file), parsed) : writeSoakReport(dirname(file), parsed)
+    process.stdout.write(`${files.text}\n`)
+    return true
+  }
+  const report = parsed
   writeFileSync(file, reportJson(report))
   writeFileSync(file.replace(/\.json$/, '.md'), markdownReport(report))
   process.stdout.write(`${resultsTable(report)}\n${sinkTable(report).join('\n')}\n`)
