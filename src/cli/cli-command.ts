@@ -27,3 +27,6 @@ export interface CliCommand {
 }
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const
+
+/** The command's name (package.json `bin`), in usage texts and messages. */
+export const PROGRAM = 'posthog-capture'

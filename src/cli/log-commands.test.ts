@@ -103,7 +103,7 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
   }
 }
 
-describe('capture usage', () => {
+describe('posthog-capture usage', () => {
   it('prints usage for --help', async () => {
     const result = await run(['--help'])
     assert.equal(result.code, 0)
@@ -117,7 +117,7 @@ describe('capture usage', () => {
       ['log', 'read', '--since', 'yesterday'], ['log', 'read', '--from-start', '--since', '2025-01-01'], ['log', 'tail', '-n', '-1']]) {
       const result = await run(argv)
       assert.equal(result.code, 2, argv.join(' '))
-      assert.match(result.stderr, /^capture: /, argv.join(' '))
+      assert.match(result.stderr, /^posthog-capture: /, argv.join(' '))
     }
   })
 })

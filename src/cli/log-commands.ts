@@ -1,26 +1,31 @@
 /**
- * `capture log …`: read and tail the local log. Output is the stored NDJSON
- * lines, verbatim, one per message, so `jq` works on it as on the files.
+ * `posthog-capture log …`: read and tail the local log (or, in Kafka mode, the
+ * spool: log-dir.ts). Output is the stored NDJSON lines, verbatim, one per
+ * message, so `jq` works on it as on the files.
  *
  * The command table at the bottom lists read, tail and replay (to Kafka,
  * replay-command.ts). Every command parses its own options strictly; bad
  * usage throws UsageError (exit 2).
  */
-import { stat } from 'node:fs/promises'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import {
   followLog, readLast, readLog, snapshotEnds,
   type LogRecord, type SkippedLine,
 } from '../sinks/local-log/log-reader.js'
-import type { CliCommand, CliIo } from './cli-command.js'
+import { PROGRAM, type CliCommand, type CliIo } from './cli-command.js'
+import { resolveLogDir } from './log-dir.js'
 import { replayCommand } from './replay-command.js'
 import { UsageError } from './usage-error.js'
 
-const DIR_HELP = '  --dir DIR       data directory (default: $DATA_DIR, else ./data)'
+const DIR_HELP = [
+  '  --dir DIR       data directory (default: $DATA_DIR, else ./data); with KAFKA_HOSTS set and',
+  '                  no --dir, its spool/ (what Kafka could not take yet) is read instead',
+  '  --spool         read DIR/spool, the Kafka spool',
+].join('\n')
 const TOPIC_HELP = '  --topic T       only messages for topic T'
 
 const readUsage = [
-  'Usage: capture log read [--dir DIR] [--topic T] [--from-start | --since ISO] [--limit N]',
+  `Usage: ${PROGRAM} log read [--dir DIR] [--spool] [--topic T] [--from-start | --since ISO] [--limit N]`,
   '',
   'Prints every stored message as one NDJSON line (the stored line), oldest segment first.',
   '',
@@ -32,7 +37,7 @@ const readUsage = [
 ].join('\n')
 
 const tailUsage = [
-  'Usage: capture log tail [--dir DIR] [--topic T] [-n N]',
+  `Usage: ${PROGRAM} log tail [--dir DIR] [--spool] [--topic T] [-n N]`,
   '',
   'Prints the last N stored messages, then new ones as they are written, until Ctrl-C.',
   '',
@@ -43,6 +48,7 @@ const tailUsage = [
 
 const commonOptions = {
   dir: { type: 'string' },
+  spool: { type: 'boolean' },
   topic: { type: 'string' },
 } as const satisfies ParseArgsConfig['options']
 
@@ -69,23 +75,15 @@ export function parseSince(text: string | undefined): number | undefined {
   return time
 }
 
-/** The data directory: --dir, else DATA_DIR, else ./data; it must exist. */
-async function dataDir(flag: string | undefined, io: CliIo): Promise<string> {
-  const dir = flag ?? io.env.DATA_DIR ?? './data'
-  const info = await stat(dir).catch(() => undefined)
-  if (info === undefined || !info.isDirectory()) throw new Error(`no local log directory at ${dir}`)
-  return dir
-}
-
 const warnSkipped = (io: CliIo) => (skipped: SkippedLine): void =>
-  io.warn(`capture: skipped ${skipped.reason} line at ${skipped.file} byte ${skipped.offset} (${skipped.length} bytes)`)
+  io.warn(`${PROGRAM}: skipped ${skipped.reason} line at ${skipped.file} byte ${skipped.offset} (${skipped.length} bytes)`)
 
 async function readCommand(args: string[], io: CliIo): Promise<number> {
   const values = parse(args, { ...commonOptions, 'from-start': { type: 'boolean' }, since: { type: 'string' }, limit: { type: 'string' } })
   if (values['from-start'] === true && values.since !== undefined) throw new UsageError('--from-start and --since cannot be combined')
   const since = parseSince(values.since)
   const limit = parseCount('limit', values.limit, Number.POSITIVE_INFINITY)
-  const dir = await dataDir(values.dir, io)
+  const dir = await resolveLogDir(values, io)
   if (limit === 0) return 0
   let printed = 0
   for await (const record of readLog(dir, { onSkip: warnSkipped(io) })) {
@@ -101,7 +99,7 @@ async function readCommand(args: string[], io: CliIo): Promise<number> {
 async function tailCommand(args: string[], io: CliIo): Promise<number> {
   const values = parse(args, { ...commonOptions, lines: { type: 'string', short: 'n' } })
   const count = parseCount('lines', values.lines, 10)
-  const dir = await dataDir(values.dir, io)
+  const dir = await resolveLogDir(values, io)
   const filter = values.topic === undefined ? undefined : (record: LogRecord): boolean => record.topic === values.topic
   const onSkip = warnSkipped(io)
   const ends = await snapshotEnds(dir)

@@ -1,5 +1,5 @@
 /**
- * `capture log replay --to-kafka`: pushes a local log (the embedded default
+ * `posthog-capture log replay --to-kafka`: pushes a local log (the embedded default
  * sink's DATA_DIR) into Kafka, with the same producer settings as the server
  * (KAFKA_HOSTS and the other KAFKA_* variables), each message to the topic,
  * key and headers it was stored with, the envelope bytes as stored.
@@ -13,8 +13,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { EnvReader } from '../config/env-parsers.js'
-import { readKafkaConfig, type KafkaConfig } from '../config/kafka-config.js'
+import type { KafkaConfig } from '../config/kafka-config.js'
 import { createLogger } from '../observability/logger.js'
 import { createMetrics } from '../observability/metrics.js'
 import { createKafkaSink, type KafkaSink } from '../sinks/kafka/kafka-sink.js'
@@ -22,12 +21,13 @@ import { loadProducerEngine } from '../sinks/kafka/engines.js'
 import { readCheckpoint } from '../sinks/spool/checkpoint.js'
 import { tryLock } from '../sinks/spool/dir-lock.js'
 import { LogForwarder, pendingRanges } from '../sinks/spool/log-forwarder.js'
-import type { CliCommand, CliIo } from './cli-command.js'
+import { PROGRAM, type CliCommand, type CliIo } from './cli-command.js'
+import { kafkaConfigFromEnv } from './kafka-env.js'
 import { ReplayProgress } from './replay-progress.js'
 import { UsageError } from './usage-error.js'
 
 const usage = [
-  'Usage: capture log replay --to-kafka [--dir DIR] [--topic T] [--checkpoint FILE] [--from-start] [--batch N]',
+  `Usage: ${PROGRAM} log replay --to-kafka [--dir DIR] [--topic T] [--checkpoint FILE] [--from-start] [--batch N]`,
   '',
   'Sends every stored message to Kafka (KAFKA_HOSTS and the other KAFKA_* variables, as for the server),',
   'in stored order per key, and records progress so that running it again resumes where it stopped.',
@@ -57,7 +57,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values['to-kafka'] !== true) throw new UsageError('--to-kafka is required (Kafka is the only replay target)')
   const batch = values.batch === undefined ? 1000 : Number(values.batch)
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a whole number above 0, got "${values.batch}"`)
-  const kafka = kafkaConfig(io.env)
+  const kafka = kafkaConfigFromEnv(io.env, 'to replay to')
   const dir = values.dir ?? io.env.DATA_DIR ?? './data'
   const topic = values.topic
   const checkpointPath = values.checkpoint ?? join(dir, `replay-to-kafka${topic === undefined ? '' : `.${topic}`}.checkpoint.json`)
@@ -117,14 +117,6 @@ function parseOptions(args: string[]) {
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err))
   }
-}
-
-function kafkaConfig(env: Readonly<Record<string, string | undefined>>): KafkaConfig {
-  const read = new EnvReader(env)
-  const config = readKafkaConfig(read)
-  if (read.problems.length > 0) throw new Error(`invalid Kafka configuration:\n  - ${read.problems.join('\n  - ')}`)
-  if (config === undefined) throw new Error('KAFKA_HOSTS is not set: it names the Kafka brokers to replay to')
-  return config
 }
 
 async function connect(config: KafkaConfig): Promise<KafkaSink> {

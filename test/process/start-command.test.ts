@@ -23,6 +23,7 @@ import { exitOf, spawnServer, type ServerCommand, type ServerProcess } from '../
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const NPM_START: ServerCommand = { file: 'npm', args: ['start', '--silent'] }
 const NODE_DIST: ServerCommand = { file: process.execPath, args: ['dist/main.js'] }
+const BIN_SERVE: ServerCommand = { file: path.join(ROOT, 'bin/posthog-capture.js'), args: ['serve'] }
 
 const running = new Set<ServerProcess>()
 /** Every pid seen in a server's tree, so a process reparented away from it is still cleaned up. */
@@ -127,6 +128,12 @@ describe('the documented start command', () => {
     const commands = below.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '')
     assert.deepEqual(commands.map((cmd) => path.basename(cmd)), ['node'])
     await assertTermStopsEverything(server, 2)
+  })
+
+  it('posthog-capture serve: SIGTERM stops the server and its cluster workers, exit 0, port closed', async () => {
+    const server = await start(BIN_SERVE, { WORKERS: '2' })
+    await sleep(200)
+    await assertTermStopsEverything(server, 3) // primary, two workers
   })
 
   it('node dist/main.js (what a service unit runs): SIGTERM drains and exits 0', async () => {
