@@ -1,8 +1,9 @@
 /**
  * The error catalogue, tested from the wire: every code in src/errors/codes.ts
  * is either produced by a request below (and its reply has the catalogue's
- * status, type and JSON shape) or listed in NOT_YET_REACHABLE with the reason.
- * A new code fails this suite until it is given a case or a reason.
+ * status, type and JSON shape — Capture V1's own shape for V1_CASES) or listed
+ * in NOT_YET_REACHABLE with the reason. A new code fails this suite until it
+ * is given a case or a reason.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -11,6 +12,8 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js'
 import { aBareEvent, anEvent, collect, connect, errorOf, parseRawReply, post, postJson, request, TOKEN, type Reply } from '../helpers/http-client.js'
 import { gzipZeros } from '../helpers/bombs.js'
 import { codes, type CaptureCode } from '../../src/errors/codes.js'
+import { DROP_OVER_QUOTA } from '../../src/limiters/decisions.js'
+import { aV1Batch, aV1Event, postV1, v1Headers, V1_PATH } from '../helpers/capture-v1.js'
 
 /** Codes no request to a single capture process with the local log can produce yet, and why. */
 const NOT_YET_REACHABLE: Partial<Record<CaptureCode, string>> = {
@@ -19,6 +22,7 @@ const NOT_YET_REACHABLE: Partial<Record<CaptureCode, string>> = {
   spool_full: 'needs Kafka down and the spool budget used up; test/integration',
   shutting_down: 'the local sink refuses publishes only after close(), which waits for every in-flight request first',
   internal_error: 'only a bug produces it',
+  service_unavailable: 'Capture V1 answers a failing sink per event (retry with Retry-After); no V1 path raises a request-level 503 yet',
 }
 
 const KIB = 1024
@@ -28,6 +32,7 @@ const env = {
   DECODED_BODY_MAX_BYTES: String(128 * KIB),
   RECORDING_MESSAGE_MAX_BYTES: String(16 * KIB),
   BODY_CHUNK_READ_TIMEOUT_MS: '200',
+  CAPTURE_V1_MAX_COMPRESSED_BODY_BYTES: String(64 * KIB),
 }
 const rateEnv = { RATE_LIMIT_TOKEN_EVENTS_PER_SECOND: '1', RATE_LIMIT_TOKEN_BURST: '2' }
 
@@ -126,17 +131,65 @@ const CASES: readonly Case[] = [
   { code: 'invalid_gzip', how: 'a truncated gzip stream', send: (t) => post(t.url, '/batch', gzipSync(JSON.stringify([anEvent()])).subarray(0, 12)) },
 ]
 
+async function stalledV1Body(t: TestApp): Promise<Reply> {
+  const socket = await connect(t.app.port)
+  const outcome = collect(socket, 10_000)
+  const headers = Object.entries({ ...v1Headers(), host: '127.0.0.1', 'content-length': '100' }).map(([k, v]) => `${k}: ${String(v)}`).join('\r\n')
+  socket.write(`POST ${V1_PATH} HTTP/1.1\r\n${headers}\r\n\r\n{"created_at":`)
+  const { received } = await outcome
+  socket.destroy()
+  return parseRawReply(received)
+}
+
+const v1Event = aV1Event
+/** Capture V1 replies `{error, error_description, error_uri}`; 'quota' runs against an app whose limiter finds every event over quota. */
+const V1_CASES: readonly (Omit<Case, 'app'> & { readonly app?: 'quota' })[] = [
+  { code: 'missing_authorization', how: 'V1 without Authorization', send: (t) => postV1(t.url, aV1Batch([v1Event()]), { authorization: undefined }) },
+  { code: 'missing_required_headers', how: 'V1 without PostHog-Attempt', send: (t) => postV1(t.url, aV1Batch([v1Event()]), { 'posthog-attempt': undefined }) },
+  { code: 'invalid_header_value', how: 'V1 with PostHog-Attempt: 0', send: (t) => postV1(t.url, aV1Batch([v1Event()]), { 'posthog-attempt': '0' }) },
+  { code: 'invalid_api_token', how: 'V1 with a phx_ Bearer token', send: (t) => postV1(t.url, aV1Batch([v1Event()]), { authorization: 'Bearer phx_personal' }) },
+  { code: 'unsupported_content_type', how: 'V1 with Content-Type text/plain', send: (t) => postV1(t.url, aV1Batch([v1Event()]), { 'content-type': 'text/plain' }) },
+  { code: 'unsupported_encoding', how: 'V1 with Content-Encoding identity', send: (t) => postV1(t.url, aV1Batch([v1Event()]), { 'content-encoding': 'identity' }) },
+  { code: 'empty_body', how: 'V1 with an empty body', send: (t) => postV1(t.url, '') },
+  { code: 'request_decoding_error', how: 'V1 gzip that is not gzip', send: (t) => postV1(t.url, 'not gzip', { 'content-encoding': 'gzip' }) },
+  { code: 'request_parsing_error', how: 'V1 without created_at', send: (t) => postV1(t.url, { batch: [v1Event()] }) },
+  { code: 'invalid_batch', how: 'V1 with created_at "Tuesday"', send: (t) => postV1(t.url, aV1Batch([v1Event()], { created_at: 'Tuesday' })) },
+  { code: 'missing_event_uuid', how: 'V1 event with an empty uuid', send: (t) => postV1(t.url, aV1Batch([v1Event({ uuid: '' })])) },
+  { code: 'invalid_event_uuid', how: 'V1 event with uuid "nope"', send: (t) => postV1(t.url, aV1Batch([v1Event({ uuid: 'nope' })])) },
+  { code: 'duplicate_event_uuid', how: 'two V1 events with one uuid', send: (t) => { const e = v1Event(); return postV1(t.url, aV1Batch([e, e])) } },
+  { code: 'payload_too_large', how: 'a V1 body over CAPTURE_V1_MAX_COMPRESSED_BODY_BYTES', send: (t) => postV1(t.url, aV1Batch([v1Event({ properties: { blob: 'b'.repeat(65 * KIB) } })])) },
+  { code: 'body_read_timeout', how: 'a V1 body that stalls past BODY_CHUNK_READ_TIMEOUT_MS', send: stalledV1Body },
+  { code: 'billing_limit_exceeded', how: 'V1 for a token over its events quota', app: 'quota', send: (t) => postV1(t.url, aV1Batch([v1Event()])) },
+]
+
 describe('error catalogue from the wire', () => {
   let main: TestApp
   let rate: TestApp
+  let quota: TestApp
   before(async () => {
     main = await startTestApp({ env })
     rate = await startTestApp({ env: rateEnv })
+    quota = await startTestApp({ overrides: { limiter: { decide: async ({ events }) => ({ decisions: events.map(() => DROP_OVER_QUOTA), quotaLimited: ['events'] }) } } })
   })
   after(async () => {
     await main.close()
     await rate.close()
+    await quota.close()
   })
+
+  for (const { code, how, app, send } of V1_CASES) {
+    const spec = codes[code]
+    it(`${code}: ${how} → ${spec.status} (Capture V1 body)`, async () => {
+      const reply = await send(app === 'quota' ? quota : main)
+      assert.equal(reply.status, spec.status, reply.text.slice(0, 300))
+      assert.match(String(reply.headers['content-type']), /^application\/json/)
+      const body = JSON.parse(reply.text) as { error: string; error_description: string; error_uri: string }
+      assert.equal(body.error, code)
+      assert.equal(typeof body.error_description, 'string')
+      assert.match(body.error_uri, /^https:\/\/posthog\.com\/docs\//)
+      if (spec.status === 408) assert.equal(reply.headers['retry-after'], '1')
+    })
+  }
 
   for (const { code, how, app, send } of CASES) {
     const spec = codes[code]
@@ -160,7 +213,7 @@ describe('error catalogue from the wire', () => {
   }
 
   it('reaches every catalogue code, or says why it cannot yet', () => {
-    const covered = new Set<string>(CASES.map((c) => c.code))
+    const covered = new Set<string>([...CASES, ...V1_CASES].map((c) => c.code))
     const excused = new Set(Object.keys(NOT_YET_REACHABLE))
     const catalogue = Object.keys(codes)
     const missing = catalogue.filter((code) => !covered.has(code) && !excused.has(code))
