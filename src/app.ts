@@ -23,10 +23,11 @@ import { systemClock, type Clock } from './clock.js'
 import { createLocalSink } from './sinks/local-log/local-sink.js'
 import { createKafkaSink } from './sinks/kafka/kafka-sink.js'
 import { loadProducerEngine } from './sinks/kafka/engines.js'
+import { spoolPaths } from './sinks/spool/spool-files.js'
 import { createSpoolingSink } from './sinks/spool/spooling-sink.js'
 import type { Sink } from './pipeline/ports.js'
 import { createMemoryStore } from './store/memory-store.js'
-import { createPrimaryStore, processChannel, serveStoreToWorkers } from './store/primary-store.js'
+import { createPrimaryStore, processChannel } from './store/primary-store.js'
 import { createRedisStore } from './store/redis-store.js'
 import { withCircuitBreaker } from './store/circuit-breaker.js'
 import type { Store } from './store/store.js'
@@ -108,11 +109,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
  */
 async function createSink(config: Config, deps: { logger: Logger; metrics: Metrics }): Promise<Sink> {
   const { localLog, kafka } = config
-  if (kafka === undefined) return createLocalSink(deps, { dataDir: localLog.dataDir, segmentMaxBytes: localLog.segmentBytes })
+  if (kafka === undefined) return createLocalSink(deps, { dataDir: localLog.dataDir, segmentMaxBytes: localLog.segmentBytes, retention: localLog.retention })
   const primary = await createKafkaSink({ ...deps, open: await loadProducerEngine(kafka.engine, deps.logger) }, kafka)
   // Smaller segments than the local log's: a drained segment is deleted only once sealed.
   const spoolSegmentBytes = bytes(Math.min(localLog.segmentBytes, SPOOL_SEGMENT_MAX_BYTES))
-  const spool = await createLocalSink(deps, { dataDir: join(localLog.dataDir, 'spool'), segmentMaxBytes: spoolSegmentBytes })
+  const spoolDir = join(localLog.dataDir, 'spool')
+  // Retention in the spool deletes only what the drainer has forwarded (its checkpoint says what).
+  const retention = { ...localLog.retention, checkpointPath: spoolPaths(spoolDir).checkpoint }
+  const spool = await createLocalSink(deps, { dataDir: spoolDir, segmentMaxBytes: spoolSegmentBytes, retention })
   return createSpoolingSink({ ...deps, kafka: primary, spool, clock: Date.now }, { ...kafka.spool, messageMaxBytes: kafka.messageMaxBytes })
 }
 
@@ -128,7 +132,7 @@ function createV1Dedup(config: Config, deps: { store: Store; metrics: Metrics; l
  * Limiter state: Redis when REDIS_URL is set (shared by every instance);
  * otherwise memory, kept in the cluster primary when this is one of several
  * workers, so workers share de-dup marks and rate limits instead of each
- * enforcing its own (see startPrimaryStore).
+ * enforcing its own (primary-root.ts serves it).
  */
 async function createStore(config: Config, deps: { logger: Logger; metrics: Metrics; clock: Clock }): Promise<Store> {
   const options = config.limiters.store
@@ -139,13 +143,6 @@ async function createStore(config: Config, deps: { logger: Logger; metrics: Metr
 
 /** Three timeouts in a row open it: one slow reply is not an outage, three are (docs/limits.md). */
 const REDIS_BREAKER = { failuresToOpen: 3, probeEvery: ms(1000) }
-
-/** In the cluster primary (WORKERS>1) without Redis: hold the limiter state for every worker. */
-export function startPrimaryStore(config: Config, logger: Logger): void {
-  const options = config.limiters.store
-  if (options.kind !== 'memory') return
-  serveStoreToWorkers({ store: createMemoryStore({ clock: systemClock, logger }, { maxKeys: options.maxKeys }), logger })
-}
 
 function listen(server: Server, address: Config['address']): Promise<void> {
   return new Promise((resolve, reject) => {

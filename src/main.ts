@@ -9,8 +9,8 @@
  * once before any worker starts (a worker that cannot start would otherwise
  * be restarted forever).
  */
+import { spawnSync } from 'node:child_process'
 import cluster from 'node:cluster'
-import { startApp, startPrimaryStore } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/config.js'
 import { describeUnknown, unknownVariables } from './config/known-variables.js'
 import { serveClusterMetrics, workerMetricsText } from './observability/cluster-metrics.js'
@@ -35,6 +35,9 @@ function readConfig(): Config {
 
 async function checkKafkaClient(config: Config): Promise<void> {
   if (config.kafka === undefined) return
+  // The primary of several workers checks in a short-lived child: loading the
+  // native client here would keep librdkafka mapped in a process that never uses it.
+  if (config.workers > 1) return checkKafkaClientApart()
   try {
     await loadRdKafka()
   } catch (err) {
@@ -46,9 +49,20 @@ async function checkKafkaClient(config: Config): Promise<void> {
   }
 }
 
+function checkKafkaClientApart(): void {
+  const module = JSON.stringify(new URL('./sinks/kafka/rdkafka-module.js', import.meta.url).href)
+  const script = `import(${module}).then((m) => m.loadRdKafka()).then(() => process.exit(0), (e) => { process.stderr.write(String(e?.message ?? e)); process.exit(1) })`
+  const check = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+  if (check.status === 0) return
+  process.stderr.write(`capture: ${check.stderr.trim() || `the Kafka client check failed (${check.error?.message ?? `exit ${check.status}`})`}\n`)
+  process.exit(1)
+}
+
 async function runWorker(config: Config, clustered: boolean): Promise<void> {
   const metrics = createMetrics({ sink: config.kafka === undefined ? 'local' : 'kafka' })
   const logger = createLogger({ level: config.logLevel })
+  // Imported here, not at the top: the primary of several workers never loads the app (primary-root.ts).
+  const { startApp } = await import('./app.js')
   const app = await startApp(config, { metrics, logger, metricsText: clustered ? workerMetricsText(metrics.registry) : undefined })
   if (clustered) process.send?.(WORKER_SERVING)
   let stopping = false
@@ -78,9 +92,10 @@ const isStartFailed = (message: unknown): message is StartFailed => (message as 
 /** Later crashes: 250 ms, 0.5 s, 1 s, … up to 30 s; a 6th crash within 5 minutes stops the primary. */
 const RESTARTS = { baseDelay: ms(250), maxDelay: ms(30_000), maxCrashes: 5, window: ms(5 * 60_000) }
 
-function runPrimary(config: Config): void {
+async function runPrimary(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'capture-primary' })
   serveClusterMetrics()
+  const { startPrimaryStore } = await import('./primary-root.js')
   startPrimaryStore(config, logger)
   let stopping = false
   let exitCode = 0
@@ -147,7 +162,7 @@ function warnUnknownVariables(config: Config): void {
 const config = readConfig()
 if (cluster.isPrimary) warnUnknownVariables(config)
 if (cluster.isPrimary) await checkKafkaClient(config)
-if (config.workers > 1 && cluster.isPrimary) runPrimary(config)
+if (config.workers > 1 && cluster.isPrimary) await runPrimary(config)
 else {
   runWorker(config, cluster.isWorker).catch((err: unknown) => failedToStart(err, config))
 }
