@@ -9,6 +9,7 @@ import { EnvReader, type Env } from './env-parsers.js'
 import { readLimiterConfig, type LimiterConfig } from './limiter-config.js'
 import { readKafkaConfig, type KafkaConfig } from './kafka-config.js'
 import { readProxyTrust, type ProxyTrust } from './proxy-trust.js'
+import { readRetention, type RetentionConfig } from './retention-config.js'
 import { readFlagsConfig, readV1Config, type FlagsConfig, type V1Config } from './v1-config.js'
 import { bytes, ms, MiB, type Bytes, type Millis } from '../units.js'
 
@@ -52,7 +53,12 @@ export interface Config {
     readonly shutdownMs: Millis
   }
   readonly topics: Topics
-  readonly localLog: { readonly dataDir: string; readonly segmentBytes: Bytes }
+  readonly localLog: {
+    readonly dataDir: string
+    readonly segmentBytes: Bytes
+    /** LOG_RETENTION_BYTES / LOG_RETENTION_HOURS (0 = off) and the low-disk warning (docs/operations.md). */
+    readonly retention: RetentionConfig
+  }
   /** Whose X-Forwarded-For / X-Real-IP to believe for the client ip (TRUST_PROXY_HEADERS; nobody's by default). */
   readonly trustProxyHeaders: ProxyTrust
   /** De-duplication, quotas, rate limits, overflow and their store (docs/limits.md). */
@@ -93,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     localLog: {
       dataDir: read.string('DATA_DIR', './data'),
       segmentBytes: bytes(read.int('LOCAL_LOG_SEGMENT_BYTES', 128 * MiB, { min: 64 * 1024 })),
+      retention: readRetention(read),
     },
     trustProxyHeaders: readProxyTrust(read),
     limiters: readLimiterConfig(read),

@@ -48,6 +48,8 @@ export type RecordingLane = 'main' | 'overflow'
 export type LimiterName = 'quota' | 'rate_limit' | 'dedup' | 'dedup_commit' | 'replay_overflow'
 export type RateLimitName = 'token' | 'distinct_id'
 export type OverflowReason = 'hot_key' | 'forced'
+/** Why log retention deleted a segment (LOG_RETENTION_BYTES / LOG_RETENTION_HOURS). */
+export type RetentionReason = 'size' | 'age'
 export type QuotaResource = 'events' | 'recordings' | 'exceptions' | 'surveys' | 'llm_events'
 export type StoreName = 'redis' | 'memory' | 'primary'
 export type StoreOp = 'has' | 'set' | 'take' | 'members'
@@ -89,6 +91,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     sinkWriteDuration: m.labelledHistogram<{ sink: SinkMode }>({ name: 'capture_sink_write_duration_seconds', help: 'Time for one publish to become durable.', labels: ['sink'], buckets: LATENCY_BUCKETS }),
     localLogBytes: m.counter({ name: 'capture_local_log_bytes_written_total', help: 'Bytes appended to the local log.' }),
     localLogFsyncDuration: m.histogram({ name: 'capture_local_log_fsync_duration_seconds', help: 'Duration of one group commit (write + fsync).', buckets: LATENCY_BUCKETS }),
+    // Disk: every process writing DATA_DIR sees the same directory and file system.
+    dataDirBytes: m.gauge({ name: 'capture_data_dir_bytes', help: 'Bytes of log segments in DATA_DIR (the local log, or the spool in Kafka mode) after the last retention pass.', aggregation: 'max' }),
+    diskFreeBytes: m.gauge({ name: 'capture_disk_free_bytes', help: 'Bytes available to capture on the file system holding DATA_DIR, at the last retention pass.', aggregation: 'min' }),
+    logSegmentsDeleted: m.labelledCounter<{ reason: RetentionReason }>({ name: 'capture_log_segments_deleted_total', help: 'Log segments deleted by retention, by the limit that deleted them.', labels: ['reason'] }),
     localLogBatchMessages: m.histogram({ name: 'capture_local_log_group_commit_messages', help: 'Messages made durable by one fsync.', buckets: [1, 5, 10, 50, 100, 500, 1000, 5000] }),
     inflightRequests: m.gauge({ name: 'capture_http_inflight_requests', help: 'Requests being handled now.', aggregation: 'sum' }),
     recordingBytes: m.labelledCounter<{ stage: PayloadStage }>({ name: 'capture_recording_received_bytes_total', help: 'Bytes of recording requests: raw body and decoded text.', labels: ['stage'] }),

@@ -4,6 +4,9 @@
  * `dataDir`, and resolves only once they are fsync'd (see segment-writer.ts for
  * group commit and rotation, log-line.ts for the format).
  *
+ * With `retention`, the sink also keeps its directory within the retention
+ * limits and watches free disk space (sinks/retention/log-retention.ts).
+ *
  * Invariants: the messages of one publish are contiguous and in order in one
  * segment and share one `ts`; envelopes are spliced in as serialised by the
  * pipeline, never re-encoded; after close() starts, publish rejects with
@@ -15,6 +18,7 @@ import type { Logger } from '../../observability/logger.js'
 import type { Metrics } from '../../observability/metrics.js'
 import type { Bytes } from '../../units.js'
 import type { PreparedMessage, Sink } from '../../pipeline/ports.js'
+import { LogRetention, type LogRetentionOptions } from '../retention/log-retention.js'
 import { encodeLines } from './log-line.js'
 import { openSegmentWriter, type SegmentWriter } from './segment-writer.js'
 
@@ -31,6 +35,8 @@ export interface LocalSinkOptions {
   readonly segmentMaxBytes: Bytes
   /** Cap on the bytes made durable by one fsync (default 4 MiB). */
   readonly maxGroupBytes?: Bytes
+  /** Retention and the free-space warning for `dataDir`; none when absent. */
+  readonly retention?: Omit<LogRetentionOptions, 'dir'>
 }
 
 export interface LocalSink extends Sink {
@@ -47,7 +53,9 @@ export async function createLocalSink(deps: LocalSinkDeps, options: LocalSinkOpt
     { dataDir: options.dataDir, segmentMaxBytes: options.segmentMaxBytes, maxGroupBytes: options.maxGroupBytes },
   )
   deps.logger.info({ dataDir: options.dataDir, segment: writer.currentSegment() }, 'local log open')
-  return new LocalLogSink({ metrics: deps.metrics, clock, writer }, options.dataDir)
+  const retention = options.retention === undefined ? undefined : new LogRetention({ logger: deps.logger, metrics: deps.metrics, clock }, { ...options.retention, dir: options.dataDir })
+  retention?.start()
+  return new LocalLogSink({ metrics: deps.metrics, clock, writer, retention }, options.dataDir)
 }
 
 class LocalLogSink implements LocalSink {
@@ -55,7 +63,7 @@ class LocalLogSink implements LocalSink {
   private closed = false
 
   constructor(
-    private readonly deps: { metrics: Metrics; clock: () => number; writer: SegmentWriter },
+    private readonly deps: { metrics: Metrics; clock: () => number; writer: SegmentWriter; retention: LogRetention | undefined },
     readonly dataDir: string,
   ) {}
 
@@ -78,8 +86,9 @@ class LocalLogSink implements LocalSink {
     return this.deps.writer.currentSegment()
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.closed = true
+    await this.deps.retention?.stop()
     return this.deps.writer.close()
   }
 }
