@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/capture-v1.ts [--duration 10] [--warmup 2] [--rounds 2] [--connections 50]
  *                               [--workers 1] [--pool 1000] [--modes batch,v1,v1-memory,v1-redis,batch-redis]
- *                               [--no-build] [--no-save]
+ *                               [--profile DIR] [--no-build] [--no-save]
  *
  * Modes: `batch` and `v1` run with DEDUP_ENABLED=false (nothing but the route
  * differs); `v1-memory` / `v1-redis` turn de-duplication on (V1's (token, uuid)
@@ -18,16 +18,17 @@
  * the dedup modes do their full work — a check and a commit per request — and
  * write every event; a cell that counted any duplicate or fail-open is
  * reported invalid. Rounds alternate the order of the modes; medians are
- * reported. Reuses servers.ts, load.ts and workloads.ts.
+ * reported. Reuses servers.ts and workloads.ts; the load runs in this process
+ * (see runLoad), so its CPU is not in the capture figures but shares the machine.
  */
-import { execFileSync, fork } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import type { LoadJob, LoadMessage, LoadResult } from './load.js'
+import autocannon from 'autocannon'
 import { TreeSampler } from './proc-stats.js'
 import { ensureCaptureBuild, freePort, startServer } from './servers.js'
 import { buildWorkloads, type BenchRequest } from './workloads.js'
@@ -47,6 +48,8 @@ interface Options {
   modes: Mode[]
   build: boolean
   save: boolean
+  /** --cpu-prof every server process into DIR/<mode>-<round>/ (read with bench/profile-top.ts). */
+  profile?: string
 }
 
 interface Cell {
@@ -73,6 +76,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (flag === '--workers') options.workers = Number(next())
     else if (flag === '--pool') options.pool = Number(next())
     else if (flag === '--modes') options.modes = next().split(',') as Mode[]
+    else if (flag === '--profile') options.profile = next()
     else if (flag === '--no-build') options.build = false
     else if (flag === '--no-save') options.save = false
     else throw new Error(`unknown flag ${flag}`)
@@ -106,17 +110,36 @@ function pools(size: number): { batch: BenchRequest[]; v1: BenchRequest[] } {
   return { batch: [...gzip100.requests], v1 }
 }
 
-function runLoad(job: LoadJob, onMeasuring: () => void): Promise<LoadResult> {
-  const child = fork(join(ROOT, 'bench', 'load.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  return new Promise<LoadResult>((resolvePromise, reject) => {
-    child.on('message', (message: LoadMessage) => {
-      if (message.type === 'measuring') onMeasuring()
-      else if (message.type === 'result') resolvePromise(message.result)
-      else if (message.type === 'error') reject(new Error(message.message))
-    })
-    child.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)))
-    child.send(job)
-  }).finally(() => child.kill('SIGKILL'))
+/**
+ * autocannon in this process (the orchestrator is idle while a cell runs). A
+ * connection walks its own stripe of the pool — request k of connection c is
+ * pool[(c + k × connections) mod pool] — so a body comes round again only
+ * after the whole pool was sent; autocannon's own `requests` list would start
+ * every connection at the same body, and the de-duplication modes would then
+ * measure duplicates instead of writes.
+ */
+async function runLoad(url: string, pool: readonly BenchRequest[], options: Options, onMeasuring: () => void): Promise<LoadSummary> {
+  let nextConnection = 0
+  const setupRequest = (req: Record<string, unknown>, context: { connection?: number; sent?: number }): Record<string, unknown> => {
+    context.connection ??= nextConnection++
+    const sent = context.sent ?? 0
+    context.sent = sent + 1
+    const request = pool[(context.connection + sent * options.connections) % pool.length]!
+    return { ...req, method: request.method, path: request.path, headers: { ...request.headers }, body: request.body }
+  }
+  const base = { url, connections: options.connections, pipelining: 1, timeout: 10, requests: [{ setupRequest }] } as unknown as Parameters<typeof autocannon>[0]
+  await autocannon({ ...base, duration: options.warmup })
+  onMeasuring()
+  const measured = await autocannon({ ...base, duration: options.duration })
+  return { seconds: measured.duration, ok2xx: measured['2xx'], failed: measured.non2xx + measured.errors, p50Ms: measured.latency.p50, p99Ms: measured.latency.p99 }
+}
+
+interface LoadSummary {
+  readonly seconds: number
+  readonly ok2xx: number
+  readonly failed: number
+  readonly p50Ms: number
+  readonly p99Ms: number
 }
 
 async function metricSum(port: number, prefix: string): Promise<number> {
@@ -145,21 +168,19 @@ async function measure(mode: Mode, round: number, options: Options, requests: re
   const server = await startServer({
     kind: 'capture', script: join(ROOT, 'dist', 'main.js'), workers: options.workers, port: await freePort(),
     env: modeEnv(mode, redisUrl), dataDir, logFile: join(tmp, `${mode}-${round}.log`), cwd: ROOT,
+    cpuProfileDir: options.profile === undefined ? undefined : join(resolve(options.profile), `${mode}-${round}`),
   })
   try {
     const sampler = new TreeSampler(server.pid)
-    const load = await runLoad({
-      url: `http://127.0.0.1:${server.port}`, connections: options.connections, warmupSeconds: options.warmup, durationSeconds: options.duration,
-      requests: requests.map((r) => ({ method: r.method, path: r.path, headers: { ...r.headers }, bodyBase64: r.body.toString('base64') })),
-    }, () => sampler.start())
+    const load = await runLoad(`http://127.0.0.1:${server.port}`, requests, options, () => sampler.start())
     const stats = sampler.stop()
     const cell: Cell = {
       mode, round,
       eventsPerSecond: Math.round((load.ok2xx * EVENTS_PER_REQUEST) / load.seconds),
       captureCores: stats.cpuCores,
-      p50Ms: load.latencyMs.p50,
-      p99Ms: load.latencyMs.p99,
-      non2xx: load.non2xx + load.errors,
+      p50Ms: load.p50Ms,
+      p99Ms: load.p99Ms,
+      non2xx: load.failed,
       duplicates: await metricSum(server.port, 'capture_events_dropped_total{cause="duplicate"}'),
       failOpens: await metricSum(server.port, 'capture_limiter_fail_open_total'),
     }
