@@ -23,6 +23,7 @@ import { systemClock, type Clock } from './clock.js'
 import { createLocalSink } from './sinks/local-log/local-sink.js'
 import { createKafkaSink } from './sinks/kafka/kafka-sink.js'
 import { loadProducerEngine } from './sinks/kafka/engines.js'
+import { LogRetention } from './sinks/retention/log-retention.js'
 import { spoolPaths } from './sinks/spool/spool-files.js'
 import { createSpoolingSink } from './sinks/spool/spooling-sink.js'
 import type { Sink } from './pipeline/ports.js'
@@ -109,14 +110,18 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
  */
 async function createSink(config: Config, deps: { logger: Logger; metrics: Metrics }): Promise<Sink> {
   const { localLog, kafka } = config
-  if (kafka === undefined) return createLocalSink(deps, { dataDir: localLog.dataDir, segmentMaxBytes: localLog.segmentBytes, retention: localLog.retention })
+  const retention = (dir: string, checkpointPath?: string): LogRetention =>
+    new LogRetention({ ...deps, clock: Date.now }, { ...localLog.retention, dir, checkpointPath })
+  if (kafka === undefined) {
+    return createLocalSink({ ...deps, housekeeping: retention(localLog.dataDir) }, { dataDir: localLog.dataDir, segmentMaxBytes: localLog.segmentBytes })
+  }
   const primary = await createKafkaSink({ ...deps, open: await loadProducerEngine(kafka.engine, deps.logger) }, kafka)
   // Smaller segments than the local log's: a drained segment is deleted only once sealed.
   const spoolSegmentBytes = bytes(Math.min(localLog.segmentBytes, SPOOL_SEGMENT_MAX_BYTES))
   const spoolDir = join(localLog.dataDir, 'spool')
   // Retention in the spool deletes only what the drainer has forwarded (its checkpoint says what).
-  const retention = { ...localLog.retention, checkpointPath: spoolPaths(spoolDir).checkpoint }
-  const spool = await createLocalSink(deps, { dataDir: spoolDir, segmentMaxBytes: spoolSegmentBytes, retention })
+  const housekeeping = retention(spoolDir, spoolPaths(spoolDir).checkpoint)
+  const spool = await createLocalSink({ ...deps, housekeeping }, { dataDir: spoolDir, segmentMaxBytes: spoolSegmentBytes })
   return createSpoolingSink({ ...deps, kafka: primary, spool, clock: Date.now }, { ...kafka.spool, messageMaxBytes: kafka.messageMaxBytes })
 }
 

@@ -50,7 +50,7 @@ describe('LocalSink', () => {
     const sink = await openSink(dir, { clock: () => 1_700_000_000_123 })
     await sink.publish([aMessage(1, '{"uuid": "a",  "n":1}'), { ...aMessage(2), key: null, headers: {} }])
     await sink.close()
-    const [file] = await readdir(dir)
+    const [file] = (await readdir(dir)).filter((name) => name.endsWith('.ndjson'))
     assert.equal(await readFile(join(dir, file!), 'utf8'),
       '{"topic":"events_plugin_ingestion","key":"phc_t:user1","headers":{"token":"phc_t","event":"e"},"value":{"uuid": "a",  "n":1},"ts":1700000000123}\n' +
       '{"topic":"events_plugin_ingestion","key":null,"headers":{},"value":{"uuid":"u2","event":"e"},"ts":1700000000123}\n')
@@ -80,7 +80,7 @@ describe('LocalSink', () => {
     const sink = await openSink(dir, { segmentMaxBytes: 1 * KiB })
     for (let n = 0; n < 40; n++) await sink.publish([aMessage(n)])
     await sink.close()
-    const files = (await readdir(dir)).sort()
+    const files = (await readdir(dir)).filter((name) => name.endsWith('.ndjson')).sort()
     assert.ok(files.length > 1)
     const records = await readAll(dir)
     assert.deepEqual(records.map((r) => (r.value as { uuid: string }).uuid), Array.from({ length: 40 }, (_, n) => `u${n}`))

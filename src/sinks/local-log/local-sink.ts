@@ -4,8 +4,8 @@
  * `dataDir`, and resolves only once they are fsync'd (see segment-writer.ts for
  * group commit and rotation, log-line.ts for the format).
  *
- * With `retention`, the sink also keeps its directory within the retention
- * limits and watches free disk space (sinks/retention/log-retention.ts).
+ * With `housekeeping` (the app passes log retention, sinks/retention/), the
+ * sink starts it once its directory is open and stops it before closing.
  *
  * Invariants: the messages of one publish are contiguous and in order in one
  * segment and share one `ts`; envelopes are spliced in as serialised by the
@@ -18,8 +18,9 @@ import type { Logger } from '../../observability/logger.js'
 import type { Metrics } from '../../observability/metrics.js'
 import type { Bytes } from '../../units.js'
 import type { PreparedMessage, Sink } from '../../pipeline/ports.js'
-import { LogRetention, type LogRetentionOptions } from '../retention/log-retention.js'
+import { ensureLogFormat } from './format-version.js'
 import { encodeLines } from './log-line.js'
+import { ensureDataDir } from './segment-file.js'
 import { openSegmentWriter, type SegmentWriter } from './segment-writer.js'
 
 export interface LocalSinkDeps {
@@ -27,6 +28,13 @@ export interface LocalSinkDeps {
   readonly metrics: Metrics
   /** Epoch milliseconds, stamped as `ts` on each line. Defaults to Date.now. */
   readonly clock?: () => number
+  /** Background work on the directory (retention), started after it is open, stopped on close. */
+  readonly housekeeping?: Housekeeping
+}
+
+export interface Housekeeping {
+  start(): void
+  stop(): Promise<void>
 }
 
 export interface LocalSinkOptions {
@@ -35,8 +43,6 @@ export interface LocalSinkOptions {
   readonly segmentMaxBytes: Bytes
   /** Cap on the bytes made durable by one fsync (default 4 MiB). */
   readonly maxGroupBytes?: Bytes
-  /** Retention and the free-space warning for `dataDir`; none when absent. */
-  readonly retention?: Omit<LogRetentionOptions, 'dir'>
 }
 
 export interface LocalSink extends Sink {
@@ -48,14 +54,15 @@ export interface LocalSink extends Sink {
 
 export async function createLocalSink(deps: LocalSinkDeps, options: LocalSinkOptions): Promise<LocalSink> {
   const clock = deps.clock ?? Date.now
+  await ensureDataDir(options.dataDir)
+  await ensureLogFormat(options.dataDir)
   const writer = await openSegmentWriter(
     { logger: deps.logger, metrics: deps.metrics, clock },
     { dataDir: options.dataDir, segmentMaxBytes: options.segmentMaxBytes, maxGroupBytes: options.maxGroupBytes },
   )
   deps.logger.info({ dataDir: options.dataDir, segment: writer.currentSegment() }, 'local log open')
-  const retention = options.retention === undefined ? undefined : new LogRetention({ logger: deps.logger, metrics: deps.metrics, clock }, { ...options.retention, dir: options.dataDir })
-  retention?.start()
-  return new LocalLogSink({ metrics: deps.metrics, clock, writer, retention }, options.dataDir)
+  deps.housekeeping?.start()
+  return new LocalLogSink({ metrics: deps.metrics, clock, writer, housekeeping: deps.housekeeping }, options.dataDir)
 }
 
 class LocalLogSink implements LocalSink {
@@ -63,7 +70,7 @@ class LocalLogSink implements LocalSink {
   private closed = false
 
   constructor(
-    private readonly deps: { metrics: Metrics; clock: () => number; writer: SegmentWriter; retention: LogRetention | undefined },
+    private readonly deps: { metrics: Metrics; clock: () => number; writer: SegmentWriter; housekeeping: Housekeeping | undefined },
     readonly dataDir: string,
   ) {}
 
@@ -88,7 +95,7 @@ class LocalLogSink implements LocalSink {
 
   async close(): Promise<void> {
     this.closed = true
-    await this.deps.retention?.stop()
+    await this.deps.housekeeping?.stop()
     return this.deps.writer.close()
   }
 }

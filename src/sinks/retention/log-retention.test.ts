@@ -154,10 +154,10 @@ describe('LocalSink with retention', () => {
     const { logger } = aLogger()
     const metrics = createMetrics({ defaultMetrics: false, sink: 'local' })
     const segmentMaxBytes = bytes(64 * 1024)
-    const sink = await createLocalSink({ logger, metrics }, {
-      dataDir: dir, segmentMaxBytes,
-      retention: { maxBytes: bytes(4 * segmentMaxBytes), maxAgeMs: ms(0), diskFreeWarnBytes: bytes(0), intervalMs: ms(50) },
+    const housekeeping = new LogRetention({ logger, metrics, clock: Date.now }, {
+      dir, maxBytes: bytes(4 * segmentMaxBytes), maxAgeMs: ms(0), diskFreeWarnBytes: bytes(0), intervalMs: ms(50),
     })
+    const sink = await createLocalSink({ logger, metrics, housekeeping }, { dataDir: dir, segmentMaxBytes })
     const value = JSON.stringify({ pad: 'x'.repeat(1000) })
     for (let i = 0; i < 600; i++) await sink.publish([{ topic: 'events', key: `k${i}`, headers: {}, value }])
     await new Promise((resolve) => setTimeout(resolve, 200))
