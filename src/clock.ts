@@ -3,6 +3,8 @@
  * (request arrival, limiter refreshes, store expiry), so tests fix or step it.
  * A request's `now` is taken once when it arrives, never inside a stage.
  */
+import { isoTime } from './iso-time.js'
+
 export interface Now {
   readonly ms: number
   /** RFC 3339, echoed verbatim into every envelope's `now`. */
@@ -12,8 +14,8 @@ export interface Now {
 export type Clock = () => Now
 
 export const systemClock: Clock = () => {
-  const date = new Date()
-  return { ms: date.getTime(), iso: date.toISOString() }
+  const ms = Date.now()
+  return { ms, iso: isoTime(ms) }
 }
 
 export function fixedClock(iso: string): Clock {

@@ -6,7 +6,7 @@
 import type { Topics } from '../config/config.js'
 import type { Now } from '../clock.js'
 import type { Lane, PreparedMessage } from './ports.js'
-import { isoTime } from './iso-time.js'
+import { isoTime } from '../iso-time.js'
 import type { CaptureEvent } from './validate-event.js'
 
 export interface PrepareContext {
