@@ -9,25 +9,23 @@
  * the store fails, keep the last known sets (none at start: nobody limited).
  * Invariant: apply() never awaits; it reads the in-memory sets.
  *
- * Which resource an event counts against (upstream check_and_filter): the
- * scoped resources first — `$exception` → exceptions, `survey sent|shown|dismissed`
- * without `$product_tour_id` → surveys, `$ai_*` → llm_events — and every other
- * event against the route's global resource (events, or recordings on /s).
- * A scoped event is governed by its own quota only.
+ * Which resource an event counts against: pipeline/quota-resource.ts. A
+ * scoped event is governed by its own quota only.
  */
 import type { Metrics, QuotaResource } from '../observability/metrics.js'
 import type { Clock } from '../clock.js'
-import type { CaptureEvent } from '../pipeline/validate-event.js'
 import type { Store } from '../store/store.js'
 import type { Millis } from '../units.js'
+import { resourceFor } from '../pipeline/quota-resource.js'
 import { DROP_OVER_QUOTA } from './decisions.js'
 import type { FailOpen } from './fail-open.js'
 import type { Decision, LimitRequest } from '../pipeline/ports.js'
 
+export { resourceFor }
+
 export const QUOTA_KEY_PREFIX = '@posthog/quota-limits/'
 export const QUOTA_RESOURCES: readonly QuotaResource[] = ['events', 'recordings', 'exceptions', 'surveys', 'llm_events']
 
-const SURVEY_EVENTS = new Set(['survey sent', 'survey shown', 'survey dismissed'])
 const NONE: readonly QuotaResource[] = []
 
 export interface QuotaLimiter {
@@ -39,14 +37,6 @@ export interface QuotaLimiter {
   close(): void
 }
 
-export function resourceFor(event: CaptureEvent, route: LimitRequest['route']): QuotaResource {
-  if (route === 'recordings') return 'recordings'
-  const name = event.event
-  if (name === '$exception') return 'exceptions'
-  if (name.startsWith('$ai_')) return 'llm_events'
-  if (SURVEY_EVENTS.has(name) && event.properties.$product_tour_id === undefined) return 'surveys'
-  return 'events'
-}
 
 export function createQuotaLimiter(
   deps: { store: Store; clock: Clock; metrics: Pick<Metrics, 'quotaLimitedTokens'>; failOpen: FailOpen },

@@ -23,26 +23,12 @@
 import { hash } from 'node:crypto'
 import type { Store } from '../store/store.js'
 import type { Millis } from '../units.js'
+import type { ClaimState, UuidClaim, UuidDedup } from '../pipeline/v1/exactly-once.js'
 import type { FailOpen } from './fail-open.js'
 
 export const UUID_DEDUP_KEY_PREFIX = 'dedup1:'
 
-export type ClaimState = 'new' | 'durable' | 'in_flight'
-
-export interface UuidClaim {
-  /** One state per uuid, in order. */
-  readonly states: readonly ClaimState[]
-  /** The store keys of this claim, by position (undefined where not claimed). */
-  readonly keys: readonly (string | undefined)[]
-}
-
-export interface UuidDedup {
-  claim(token: string, uuids: readonly string[]): Promise<UuidClaim>
-  /** Marks the claimed positions whose events are durable. Never rejects. */
-  commit(claim: UuidClaim, durable: readonly boolean[]): Promise<void>
-  /** Ends this process's claim on every position (call once, whatever happened). */
-  release(claim: UuidClaim): void
-}
+export type { ClaimState, UuidClaim, UuidDedup }
 
 /** Length-prefixed so no token/uuid pair can collide with another; hashed to a short fixed-size key. */
 export function uuidDedupKey(token: string, uuid: string): string {

@@ -17,12 +17,11 @@
 import type { Now } from '../../clock.js'
 import type { Config } from '../../config/config.js'
 import { CaptureError, isCaptureError } from '../../errors/capture-error.js'
-import { KEEP } from '../../limiters/decisions.js'
-import type { UuidClaim, UuidDedup } from '../../limiters/uuid-dedup.js'
 import type { Metrics } from '../../observability/metrics.js'
 import type { Decision, EventLimiter, LimitResult, PreparedMessage, Sink } from '../ports.js'
 import type { CaptureEvent } from '../validate-event.js'
 import { decodeV1Body } from './decode-v1.js'
+import type { UuidClaim, UuidDedup } from './exactly-once.js'
 import { parseV1Batch, type V1Batch } from './parse-v1.js'
 import { publishSettled, type Settlement } from './publish-v1.js'
 import { prepareV1Messages, type Pending } from './prepare-v1.js'
@@ -138,6 +137,8 @@ function validateAll(batch: V1Batch, input: V1Input, results: V1Result[]): Candi
   }
   return candidates
 }
+
+const KEEP: Decision = { keep: true, lane: 'normal' }
 
 /** The shared limiters; a rate limit never refuses a V1 request (spec): its events go on as warnings. */
 async function decide(limiter: EventLimiter, events: readonly CaptureEvent[], batch: V1Batch, input: V1Input): Promise<LimitResult & { rateLimited: boolean }> {

@@ -5,7 +5,7 @@
  * resend) | retry (not persisted; safe to resend). `details` only when set.
  */
 import type { DropCause, QuotaResource, V1ResultKind } from '../../observability/metrics.js'
-import { resourceFor } from '../../limiters/quota-limiter.js'
+import { resourceFor } from '../quota-resource.js'
 import type { CaptureEvent } from '../validate-event.js'
 import type { V1DropTag } from './validate-v1.js'
 
