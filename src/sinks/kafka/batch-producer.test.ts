@@ -10,7 +10,7 @@ describe('BatchEncoder', () => {
     const messages: PreparedMessage[] = [
       { topic: topics[0]!, key: 'phc_a:user-1', headers: { token: 'phc_a', distinct_id: 'user-1', now: '2026-12-01T00:00:00.000Z' }, value: '{"uuid":"u1"}' },
       { topic: topics[1]!, key: null, headers: {}, value: '' },
-      { topic: topics[0]!, key: '', headers: { distinct_id: 'é 日本 👍 "quoted" \\ \u0000' }, value: JSON.stringify({ data: 'ü'.repeat(5000) }) },
+      { topic: topics[0]!, key: 'phc_a:user-ü', headers: { uuid: 'ascii-then-ü', distinct_id: 'é 日本 👍 "quoted" \\ \u0000' }, value: JSON.stringify({ data: 'ü'.repeat(5000) }) },
     ]
     const encoder = new BatchEncoder()
     const batch = encoder.encode(messages, (topic) => topics.indexOf(topic))
