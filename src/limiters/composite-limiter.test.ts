@@ -126,4 +126,13 @@ describe('composite limiter', () => {
     assert.equal(first.commit, undefined)
     assert.deepEqual((await limiter.decide(aLimitRequest([event]))).decisions, [{ keep: true, lane: 'normal' }])
   })
+
+  it('skips its de-duplication for a request that de-duplicates exactly itself (Capture V1)', async () => {
+    const { limiter } = await setup()
+    const event = aCaptureEvent()
+    const first = await limiter.decide({ ...aLimitRequest([event]), exactDedup: true })
+    assert.equal(first.commit, undefined)
+    await (await limiter.decide(aLimitRequest([event]))).commit?.()
+    assert.deepEqual((await limiter.decide({ ...aLimitRequest([event]), exactDedup: true })).decisions, [{ keep: true, lane: 'normal' }])
+  })
 })

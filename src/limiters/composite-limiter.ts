@@ -53,7 +53,7 @@ export async function createLimiter(deps: LimiterDeps, config: LimiterConfig): P
       const quotaLimited = quota.apply(request, decisions)
       // Both issued before either is awaited: one round trip. Neither rejects.
       const refusal = rate?.take(request, decisions, nowMs)
-      const check = dedup?.check(request, decisions)
+      const check = request.exactDedup === true ? undefined : dedup?.check(request, decisions)
       const refused = await refusal
       if (refused !== undefined) throw refuse(refused, decisions, deps.metrics)
       const marks = (await check)?.settle(decisions) ?? []

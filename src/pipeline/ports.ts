@@ -57,6 +57,8 @@ export interface LimitRequest {
   readonly nowMs?: number
   /** The batch's sent_at, epoch ms, when the client sent one: de-duplication undoes the skew correction with it. */
   readonly sentAtMs?: number
+  /** Skip the classic de-duplication: Capture V1 de-duplicates exactly on (token, uuid) itself. */
+  readonly exactDedup?: boolean
 }
 
 export interface LimitResult {

@@ -142,7 +142,7 @@ const KEEP: Decision = { keep: true, lane: 'normal' }
 
 /** The shared limiters; a rate limit never refuses a V1 request (spec): its events go on as warnings. */
 async function decide(limiter: EventLimiter, events: readonly CaptureEvent[], batch: V1Batch, input: V1Input): Promise<LimitResult & { rateLimited: boolean }> {
-  const request = { events, token: input.headers.token, historical: batch.historical, route: 'events' as const, nowMs: input.now.ms, sentAtMs: input.headers.requestTimestampMs }
+  const request = { events, token: input.headers.token, historical: batch.historical, route: 'events' as const, nowMs: input.now.ms, sentAtMs: input.headers.requestTimestampMs, exactDedup: true }
   try {
     return { ...(await limiter.decide(request)), rateLimited: false }
   } catch (err) {
@@ -222,7 +222,7 @@ async function markDurable(input: MarkInput, wrote: number): Promise<void> {
       else all = false
     }
     await deps.dedup.commit(claim, durable)
-    // The classic marks cover every kept event at once: commit them only when all are durable.
+    // Other limiters' commits (the classic dedup is off for V1) cover every kept event: only when all are durable.
     if (all) await staged.limits?.commit?.()
   }
   if (input.settlement.late === undefined) {
