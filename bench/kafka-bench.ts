@@ -142,9 +142,10 @@ function serverEnv(server: KafkaServer, ctx: Context, label: string): Record<str
   switch (server) {
     case 'floor': return {}
     case 'peer': return { ...kafka, PRINT_SINK: 'false', EXPORT_PROMETHEUS: 'true', RUST_LOG: 'warn', ...ctx.options.peerEnv }
-    case 'capture': return { ...kafka, DEDUP_ENABLED: 'false', ...ctx.options.captureEnv }
+    // KAFKA_PRODUCER_ENGINE=batch: a capture without its addon refuses to start instead of quietly using the slower binding.
+    case 'capture': return { ...kafka, KAFKA_PRODUCER_ENGINE: 'batch', DEDUP_ENABLED: 'false', ...ctx.options.captureEnv }
     // A key prefix per cell: the marks of an earlier cell (same pool, same uuids) never count as duplicates here.
-    case 'capture-dedup': return { ...kafka, DEDUP_ENABLED: 'true', REDIS_KEY_PREFIX: `bench-${label}:`, ...ctx.options.captureEnv }
+    case 'capture-dedup': return { ...kafka, KAFKA_PRODUCER_ENGINE: 'batch', DEDUP_ENABLED: 'true', REDIS_KEY_PREFIX: `bench-${label}:`, ...ctx.options.captureEnv }
   }
 }
 
@@ -312,6 +313,11 @@ function exportRevision(rev: string, dir: string): string {
   const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' })
   if (build.status !== 0) process.stderr.write(`bench: warning: npm run build of ${rev} exited ${build.status} (tsc still emits on type errors)\n`)
   if (!existsSync(join(root, 'dist', 'main.js'))) throw new Error(`no dist/main.js after building ${rev}`)
+  // The Kafka batch addon is built per checkout (npm ci's postinstall does it; here there was no npm ci).
+  if (existsSync(join(root, 'scripts', 'build-native.mjs'))) {
+    const native = spawnSync(process.execPath, ['scripts/build-native.mjs'], { cwd: root, stdio: 'inherit' })
+    if (native.status !== 0) throw new Error(`building the Kafka batch addon of ${rev} failed`)
+  }
   return root
 }
 
