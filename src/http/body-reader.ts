@@ -24,6 +24,8 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
   if (Number.isFinite(declared) && declared > limits.limit) return Promise.reject(tooLarge(limits, declared, true))
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
+    // A large declared body is copied into one buffer as it arrives: no second copy to concatenate.
+    const into = Number.isInteger(declared) && declared >= PREALLOCATE_FROM ? Buffer.allocUnsafe(declared) : undefined
     let size = 0
     const timer = setTimeout(onStall, limits.stallMs)
     const totalMs = limits.totalMs ?? limits.stallMs * 3
@@ -33,12 +35,14 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
       clearTimeout(whole)
       req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted)
       if (err) reject(err)
+      else if (into !== undefined) resolve(into.subarray(0, size))
       else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
     }
     function onData(chunk: Buffer): void {
       size += chunk.length
       if (size > limits.limit) return finish(tooLarge(limits, size, false))
-      chunks.push(chunk)
+      if (into !== undefined && size <= into.length) chunk.copy(into, size - chunk.length)
+      else chunks.push(chunk)
       timer.refresh()
     }
     function onEnd(): void { finish() }
@@ -53,6 +57,8 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
     req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted)
   })
 }
+
+const PREALLOCATE_FROM = 1024 * 1024
 
 function tooLarge(limits: BodyLimits, size: number, exact: boolean): CaptureError {
   const seen = exact ? `${size} bytes` : `more than ${limits.limit} bytes`

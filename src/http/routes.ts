@@ -12,15 +12,23 @@ export interface Route {
   /** Label for metrics: the path without its trailing slash. */
   readonly name: string
   readonly bodyLimit: number
+  /** Cap on the decoded payload: DECODED_PER_BODY_BYTE × bodyLimit, at most DECODED_BODY_MAX_BYTES. */
+  readonly decodedLimit: number
   /** Upstream applies a second base64 pass on these legacy paths. */
   readonly legacyPath: boolean
   readonly isEngage: boolean
 }
 
+/**
+ * How much larger than its body limit a route's decoded payload may be: real gzip'd batches
+ * inflate 5–20×; a bomb must not get the global DECODED_BODY_MAX_BYTES on a 2 MiB route.
+ */
+export const DECODED_PER_BODY_BYTE = 10
+
 export function buildRoutes(limits: HttpLimits, options: { exportPrometheus: boolean; captureV1?: boolean; flags?: boolean }): Map<string, Route> {
   const table = new Map<string, Route>()
-  const add = (path: string, route: Omit<Route, 'name'>): void => {
-    const entry = { ...route, name: path }
+  const add = (path: string, route: Omit<Route, 'name' | 'decodedLimit'>): void => {
+    const entry = { ...route, name: path, decodedLimit: Math.min(limits.decodedBytes, DECODED_PER_BODY_BYTE * route.bodyLimit) }
     table.set(path, entry)
     if (path !== '/') table.set(`${path}/`, entry)
   }

@@ -133,6 +133,7 @@ async function handleCapture(req: IncomingMessage, res: ServerResponse, route: R
     route,
     {
       body,
+      maxDecodedBytes: route.decodedLimit,
       ctx: requestContext(req, route, query, deps),
       hints: {
         queryData: query?.get('data') ?? undefined,

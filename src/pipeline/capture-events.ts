@@ -30,6 +30,8 @@ export interface CaptureInput {
   readonly body: Buffer
   readonly hints: BodyHints
   readonly ctx: RequestContext
+  /** The route's cap on the decoded payload; DECODED_BODY_MAX_BYTES when absent. */
+  readonly maxDecodedBytes?: number
 }
 
 export interface CaptureOutcome {
@@ -64,7 +66,7 @@ interface ReadRequest {
 
 /** decode → parse → token → validate; undefined when nothing is left to write. */
 function readEvents(input: CaptureInput, deps: PipelineDeps): ReadRequest | undefined {
-  const text = decodeBody(input.body, input.hints, { maxDecodedBytes: deps.config.limits.decodedBytes })
+  const text = decodeBody(input.body, input.hints, { maxDecodedBytes: input.maxDecodedBytes ?? deps.config.limits.decodedBytes })
   deps.metrics.payloadBytes.observe({ route: 'events', stage: 'decoded' }, text.length)
   const payload = parsePayload(text)
   if (payload.events.length === 0) throw new CaptureError('empty_batch')

@@ -58,7 +58,7 @@ export async function captureRecordings(input: RecordingInput, deps: RecordingDe
 async function runRecording(input: RecordingInput, deps: RecordingDeps): Promise<CaptureOutcome> {
   const { ctx } = input
   deps.metrics.recordingBytes.inc({ stage: 'raw' }, input.body.length)
-  const text = decodeBody(input.body, input.hints, { maxDecodedBytes: deps.config.limits.decodedBytes })
+  const text = decodeBody(input.body, input.hints, { maxDecodedBytes: input.maxDecodedBytes ?? deps.config.limits.decodedBytes })
   deps.metrics.recordingBytes.inc({ stage: 'decoded' }, text.length)
   const payload = parsePayload(text)
   if (payload.events.length === 0) throw new CaptureError('empty_batch')
