@@ -8,6 +8,7 @@ import { errorBody, type CaptureError } from '../errors/capture-error.js'
 
 const OK_BODY = Buffer.from('{"code":1,"status":"ok"}')
 const JSON_TYPE = 'application/json'
+const DEFAULT_RETRY_AFTER_S = 5
 
 export function corsHeaders(req: IncomingMessage, res: ServerResponse): void {
   const origin = req.headers.origin
@@ -42,7 +43,9 @@ export function replyOk(res: ServerResponse, quotaLimited: readonly string[], be
 export function replyError(res: ServerResponse, err: CaptureError, options: { close: boolean }): void {
   const body = errorBody(err)
   const headers: Record<string, string | number> = { 'Content-Type': JSON_TYPE, 'Content-Length': Buffer.byteLength(body) }
-  if (err.options.retryAfter !== undefined) headers['Retry-After'] = Math.max(1, Math.ceil(err.options.retryAfter))
+  // Every 503 says when to come back; codes without their own figure get a few seconds.
+  const retryAfter = err.options.retryAfter ?? (err.status === 503 ? DEFAULT_RETRY_AFTER_S : undefined)
+  if (retryAfter !== undefined) headers['Retry-After'] = Math.max(1, Math.ceil(retryAfter))
   if (options.close) headers.Connection = 'close'
   res.writeHead(err.status, headers).end(body)
 }

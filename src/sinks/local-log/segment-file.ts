@@ -69,9 +69,16 @@ export async function createSegment(dir: string, id: SegmentId): Promise<{ segme
 
 /** Writes every buffer (in order, as one writev) and fdatasyncs; throws on any failure. */
 export async function appendDurably(segment: OpenSegment, buffers: Buffer[], byteCount: number): Promise<void> {
-  const { bytesWritten } = await segment.handle.writev(buffers)
-  if (bytesWritten !== byteCount) {
-    throw new Error(`short write to ${segment.name}: ${bytesWritten} of ${byteCount} bytes`)
+  let written = (await segment.handle.writev(buffers)).bytesWritten
+  // A short write is not an error in itself (POSIX): write the rest, and let the file system
+  // say why it cannot (ENOSPC, EDQUOT, EIO) instead of guessing.
+  if (written < byteCount) {
+    const rest = Buffer.concat(buffers, byteCount).subarray(written)
+    while (written < byteCount) {
+      const { bytesWritten } = await segment.handle.write(rest, written - (byteCount - rest.length))
+      if (bytesWritten === 0) throw new Error(`short write to ${segment.name}: ${written} of ${byteCount} bytes`)
+      written += bytesWritten
+    }
   }
   await segment.handle.datasync()
   segment.size += byteCount

@@ -29,6 +29,7 @@ import {
   abandonSegment, appendDurably, createSegment, ensureDataDir,
   type OpenSegment, type SegmentId,
 } from './segment-file.js'
+import { describeFault, probeWritable, WRITE_RETRY_AFTER, WriteFaults } from './write-faults.js'
 
 export interface SegmentWriterDeps {
   readonly logger: Logger
@@ -75,6 +76,7 @@ class GroupCommitWriter implements SegmentWriter {
   private draining: Promise<void> | undefined
   private closing: Promise<void> | undefined
   private lastError: string | undefined
+  private readonly faults = new WriteFaults()
 
   constructor(
     private readonly deps: SegmentWriterDeps,
@@ -109,6 +111,7 @@ class GroupCommitWriter implements SegmentWriter {
   }
 
   private async shutDown(): Promise<void> {
+    this.faults.stopProbing()
     while (this.draining !== undefined) await this.draining
     const segment = this.segment
     this.segment = undefined
@@ -166,7 +169,7 @@ class GroupCommitWriter implements SegmentWriter {
     metrics.localLogFsyncDuration.observe((performance.now() - started) / 1000)
     metrics.localLogBatchMessages.observe(messages)
     metrics.localLogBytes.inc(size)
-    this.lastError = undefined
+    if (this.lastError !== undefined) this.recovered()
     for (const pending of group) pending.resolve()
   }
 
@@ -176,15 +179,27 @@ class GroupCommitWriter implements SegmentWriter {
     } catch (err) {
       this.segment = undefined
       await abandonSegment(segment)
+      // A segment that never held an acknowledged line is not kept (one per failed group otherwise).
+      if (segment.size === 0) await unlink(join(this.options.dataDir, segment.name)).catch(() => undefined)
       throw err
     }
   }
 
   private fail(group: Pending[], err: unknown): void {
     this.lastError = err instanceof Error ? err.message : String(err)
-    this.deps.logger.error({ err, messages: group.length, dataDir: this.options.dataDir }, 'local log append failed')
-    const error = new CaptureError('sink_unavailable', { cause: err })
+    const fault = describeFault(err, this.options.dataDir)
+    const suppressed = this.faults.shouldLog(Date.now())
+    if (suppressed !== undefined) this.deps.logger.error({ err, code: fault.code, messages: group.length, dataDir: this.options.dataDir, alsoFailedSinceLastLog: suppressed }, fault.log)
+    const error = new CaptureError('sink_unavailable', { cause: err, detail: fault.reply, retryAfter: WRITE_RETRY_AFTER })
     for (const pending of group) pending.reject(error)
+    // Unhealthy (readiness 503) until a write succeeds: probe the disk, so recovery needs no traffic.
+    this.faults.startProbing(() => probeWritable(this.options.dataDir), () => this.recovered())
+  }
+
+  private recovered(): void {
+    this.lastError = undefined
+    this.faults.stopProbing()
+    this.deps.logger.info({ dataDir: this.options.dataDir }, 'local log writable again; accepting events')
   }
 
   /** The open segment, or a new one when it is full or was abandoned after a failure. */
