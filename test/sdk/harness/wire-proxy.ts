@@ -17,6 +17,7 @@ import http, { type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { execFileSync } from 'node:child_process'
 import { gunzipSync, inflateSync } from 'node:zlib'
+import { decompress as decompressZstd } from 'fzstd'
 import { isRecord } from './arrivals.js'
 import { RUN_ID_PATTERN } from './run-id.js'
 
@@ -166,7 +167,7 @@ export function decodePayload(body: Buffer, headers: IncomingHttpHeaders, query:
     let bytes = body
     if (headers['content-encoding'] === 'gzip' || (bytes[0] === 0x1f && bytes[1] === 0x8b)) bytes = gunzipSync(bytes)
     else if (headers['content-encoding'] === 'deflate') bytes = inflateSync(bytes)
-    else if (headers['content-encoding'] === 'zstd') bytes = execFileSync('zstd', ['-d', '-c', '-q'], { input: bytes, maxBuffer: 256 * 1024 * 1024 })
+    else if (headers['content-encoding'] === 'zstd') bytes = unzstd(bytes)
     let text = bytes.toString('utf8')
     const contentType = String(headers['content-type'] ?? '')
     if (contentType.includes('application/x-www-form-urlencoded') || text.startsWith('data=')) text = new URLSearchParams(text).get('data') ?? ''
@@ -176,6 +177,16 @@ export function decodePayload(body: Buffer, headers: IncomingHttpHeaders, query:
     return JSON.parse(text)
   } catch {
     return undefined
+  }
+}
+
+/** The zstd CLI when the machine has it (a decoder other than capture's); else fzstd. */
+function unzstd(bytes: Buffer): Buffer {
+  try {
+    return execFileSync('zstd', ['-d', '-c', '-q'], { input: bytes, maxBuffer: 256 * 1024 * 1024 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    return Buffer.from(decompressZstd(bytes))
   }
 }
 
