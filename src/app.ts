@@ -115,7 +115,7 @@ async function createSink(config: Config, deps: { logger: Logger; metrics: Metri
   if (kafka === undefined) {
     return createLocalSink({ ...deps, housekeeping: retention(localLog.dataDir) }, { dataDir: localLog.dataDir, segmentMaxBytes: localLog.segmentBytes })
   }
-  const primary = await createKafkaSink({ ...deps, open: await loadProducerEngine(kafka.engine, deps.logger) }, kafka)
+  const primary = await createKafkaSink({ ...deps, open: await loadProducerEngine(kafka.engine, deps.logger) }, kafka, { connectWaitMs: KAFKA_CONNECT_WAIT })
   // Smaller segments than the local log's: a drained segment is deleted only once sealed.
   const spoolSegmentBytes = bytes(Math.min(localLog.segmentBytes, SPOOL_SEGMENT_MAX_BYTES))
   const spoolDir = join(localLog.dataDir, 'spool')
@@ -126,6 +126,9 @@ async function createSink(config: Config, deps: { logger: Logger; metrics: Metri
 }
 
 const SPOOL_SEGMENT_MAX_BYTES = 16 * MiB
+
+/** Startup waits this long for Kafka at most: with Kafka down it serves into the spool rather than refuse connections. */
+const KAFKA_CONNECT_WAIT = ms(1000)
 
 /** Capture V1 exactly-once marks live in the limiters' store and follow DEDUP_ENABLED / DEDUP_TTL_SECONDS. */
 function createV1Dedup(config: Config, deps: { store: Store; metrics: Metrics; logger: Logger; clock: Clock }): UuidDedup {

@@ -52,7 +52,7 @@ async function checkKafkaClient(config: Config): Promise<void> {
 function checkKafkaClientApart(): void {
   const module = JSON.stringify(new URL('./sinks/kafka/rdkafka-module.js', import.meta.url).href)
   const script = `import(${module}).then((m) => m.loadRdKafka()).then(() => process.exit(0), (e) => { process.stderr.write(String(e?.message ?? e)); process.exit(1) })`
-  const check = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+  const check = spawnSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { encoding: 'utf8' })
   if (check.status === 0) return
   process.stderr.write(`capture: ${check.stderr.trim() || `the Kafka client check failed (${check.error?.message ?? `exit ${check.status}`})`}\n`)
   process.exit(1)

@@ -480,6 +480,23 @@ static napi_value outq(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * purge(handle, inflight) -> undefined: fails the messages still waiting in
+ * librdkafka's queues (and, with `inflight`, those sent but not answered) with
+ * ERR__PURGE_QUEUE / ERR__PURGE_INFLIGHT, so their batches complete now.
+ */
+static napi_value purge(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool inflight = false;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  producer_t *p = unwrap(env, argv[0]);
+  if (p == NULL) return NULL;
+  if (argc > 1) napi_get_value_bool(env, argv[1], &inflight);
+  rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_NON_BLOCKING | (inflight ? RD_KAFKA_PURGE_F_INFLIGHT : 0));
+  return NULL;
+}
+
 /* ---- blocking calls on the libuv pool: metadata (connect check) and close ---- */
 
 typedef struct {
@@ -592,6 +609,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"produce", NULL, produce, NULL, NULL, NULL, napi_default, NULL},
       {"lastError", NULL, last_error, NULL, NULL, NULL, napi_default, NULL},
       {"outq", NULL, outq, NULL, NULL, NULL, napi_default, NULL},
+      {"purge", NULL, purge, NULL, NULL, NULL, napi_default, NULL},
       {"metadata", NULL, metadata, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_producer, NULL, NULL, NULL, napi_default, NULL},
   };

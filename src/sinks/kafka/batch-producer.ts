@@ -26,6 +26,7 @@ interface BatchAddon {
   produce(handle: BatchHandle, batch: Buffer, count: number, id: number): number
   lastError(handle: BatchHandle): [number, string]
   outq(handle: BatchHandle): number
+  purge(handle: BatchHandle, inflight: boolean): void
   metadata(handle: BatchHandle, timeoutMs: number): Promise<number>
   close(handle: BatchHandle): Promise<void>
 }
@@ -89,6 +90,10 @@ class BatchProducer implements Producer {
       this.pending.set(id, tracker)
       tracker.holdAs(() => decodeBatch(batch, this.topicNames))
     }
+  }
+
+  purge(inflight: boolean): void {
+    if (this.closed === undefined) this.addon.purge(this.handle, inflight)
   }
 
   async flush(timeoutMs: number): Promise<boolean> {

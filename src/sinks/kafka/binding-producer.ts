@@ -47,6 +47,9 @@ class BindingProducer implements Producer {
     }
   }
 
+  /** The binding cannot purge: its publishes wait for librdkafka's message timeout. */
+  purge(): void {}
+
   flush(timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       try {

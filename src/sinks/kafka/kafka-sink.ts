@@ -25,6 +25,7 @@ import { BrokerReachability, type ReachabilityReport } from './broker-reachabili
 import { publishError } from './delivery-errors.js'
 import type { OpenProducer } from './producer.js'
 import { ProducerConnection } from './producer-connection.js'
+import type { Millis } from '../../units.js'
 import { PublishTracker, type SendResult } from './publish-tracker.js'
 
 export type { SendResult } from './publish-tracker.js'
@@ -56,11 +57,31 @@ export interface KafkaSink extends Sink {
   reachability(): ReachabilityReport
 }
 
-export async function createKafkaSink(deps: KafkaSinkDeps, config: KafkaConfig): Promise<KafkaSink> {
+export interface KafkaSinkOptions {
+  /**
+   * How long creation waits for the first connect (which goes on in the
+   * background, bounded by KAFKA_CONNECT_TIMEOUT_MS). Unset: the whole first
+   * attempt. The server waits briefly, so a restart during a Kafka outage
+   * serves (into the spool) at once instead of after the connect timeout.
+   */
+  readonly connectWaitMs?: Millis
+}
+
+export async function createKafkaSink(deps: KafkaSinkDeps, config: KafkaConfig, options: KafkaSinkOptions = {}): Promise<KafkaSink> {
   const sink = new RdKafkaSink(deps, config)
-  await sink.connect()
+  const connected = sink.connect()
+  if (options.connectWaitMs === undefined) await connected
+  else await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, options.connectWaitMs).unref())])
   return sink
 }
+
+/**
+ * While Kafka is unreachable, what librdkafka still holds is purged after
+ * this long (queued messages first, then also those sent and unanswered), so
+ * its publishes are spooled within about a second instead of waiting for
+ * KAFKA_MESSAGE_TIMEOUT_MS; and shutdown purges at once instead of flushing.
+ */
+const PURGE_AFTER_MS = 1000
 
 class RdKafkaSink implements KafkaSink {
   readonly kind = 'kafka' as const
@@ -70,11 +91,14 @@ class RdKafkaSink implements KafkaSink {
   private readonly toError = (cause: DeliveryErrorCause, err: unknown): CaptureError =>
     err instanceof CaptureError ? err : publishError(cause, err)
   private closing: Promise<void> | undefined
+  private purgeTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly deps: KafkaSinkDeps, private readonly config: KafkaConfig) {
     this.brokers = new BrokerReachability(deps.clock ?? Date.now, (reachable, reason) => {
       deps.metrics.kafkaReachable.set(reachable ? 1 : 0)
       deps.logger[reachable ? 'info' : 'warn']({ reason }, reachable ? 'kafka reachable' : 'kafka unreachable')
+      if (reachable) this.stopPurging()
+      else this.startPurging()
     })
     deps.metrics.kafkaReachable.set(0)
     this.connection = new ProducerConnection(
@@ -138,7 +162,28 @@ class RdKafkaSink implements KafkaSink {
     return this.closing
   }
 
+  /** Purges every PURGE_AFTER_MS while Kafka stays unreachable: queued messages, then in-flight ones too. */
+  private startPurging(): void {
+    if (this.purgeTimer !== undefined) return
+    let rounds = 0
+    this.purgeTimer = setInterval(() => {
+      if (this.inflight.size === 0) return
+      rounds++
+      this.deps.logger.warn({ publishes: this.inflight.size, inflightToo: rounds > 1 }, 'kafka unreachable: spooling what it has not acknowledged')
+      this.connection.current()?.purge(rounds > 1)
+    }, PURGE_AFTER_MS)
+    this.purgeTimer.unref()
+  }
+
+  private stopPurging(): void {
+    clearInterval(this.purgeTimer)
+    this.purgeTimer = undefined
+  }
+
   private async shutDown(): Promise<void> {
+    this.stopPurging()
+    // Kafka down: flushing would only wait for the timeout; what is pending goes to the spool now.
+    if (!this.brokers.isReachable()) this.connection.current()?.purge(true)
     const flushed = await this.connection.flush(this.config.flushTimeoutMs)
     // Delivery reports reach JS just after the flush returns; give them a moment.
     await waitUntil(() => this.inflight.size === 0, flushed ? 1000 : 100)

@@ -31,6 +31,13 @@ export interface Producer {
   /** Which engine this is, for the startup log line. */
   readonly engine: ProducerEngine
   send(messages: readonly PreparedMessage[], tracker: PublishTracker): void
+  /**
+   * Fails now what librdkafka still holds for Kafka (queued, and with
+   * `inflight` also sent but unanswered), so those publishes settle as
+   * undelivered at once instead of after message.timeout.ms. Only the batch
+   * engine can; the binding has no purge and waits the timeout out.
+   */
+  purge(inflight: boolean): void
   /** Waits until nothing is left to deliver, at most `timeoutMs`; true when it got there. */
   flush(timeoutMs: Millis): Promise<boolean>
   /** Stops without waiting for deliveries (callers flush first); never throws. */
