@@ -126,6 +126,15 @@ describe('Capture V1 per-event results', () => {
     assert.equal(record.headers.force_disable_person_processing, 'true')
     assert.equal(record.topic, 'events_plugin_ingestion')
   })
+
+  it('keeps the key of an illegal distinct_id in a historical batch (only main and overflow lose it)', async () => {
+    const event = aV1Event({ distinct_id: 'null' })
+    await postV1(app.url, aV1Batch([event], { historical_migration: true }))
+    const record = (await app.readLog()).find((r) => (r.value as { uuid: string }).uuid === event.uuid)!
+    assert.equal(record.topic, 'events_plugin_ingestion_historical')
+    assert.equal(record.key, `${TOKEN}:null`)
+    assert.equal(record.headers.force_disable_person_processing, 'true')
+  })
 })
 
 describe('Capture V1 exactly-once on resend', () => {

@@ -3,7 +3,8 @@
  * headers as the classic routes), then the V1 differences (docs/capture-v1.md
  * §Kafka): a `session_id` header when the event has one; events accepted as
  * `warning` (illegal distinct_id, or over a rate limit) carry
- * `force_disable_person_processing=true` and no key. Rate-limited events
+ * `force_disable_person_processing=true` and, on the main and overflow
+ * topics, no key. Rate-limited events
  * also move to the overflow topic (their lane says so). Messages larger than
  * EVENT_MAX_BYTES are not written: their events answer drop/event_too_big.
  */
@@ -37,7 +38,7 @@ export function prepareV1Messages(pending: readonly Pending[], ctx: PrepareConte
   const tooBig: Pending[] = []
   for (const item of pending) {
     const lane: Lane = rateLimited ? 'overflow_forced' : item.lane
-    const message = adjust(prepareMessage(item.event, lane, ctx), item, rateLimited)
+    const message = adjust(prepareMessage(item.event, lane, ctx), item, rateLimited, ctx)
     const size = message.value.length * 3 > maxBytes ? Buffer.byteLength(message.value) : message.value.length
     if (size > maxBytes) {
       tooBig.push(item)
@@ -50,11 +51,13 @@ export function prepareV1Messages(pending: readonly Pending[], ctx: PrepareConte
   return { pending: kept, messages, tooBig }
 }
 
-function adjust(message: PreparedMessage, item: Pending, rateLimited: boolean): PreparedMessage {
+function adjust(message: PreparedMessage, item: Pending, rateLimited: boolean, ctx: PrepareContext): PreparedMessage {
   const personless = item.personless || rateLimited
   if (item.sessionId === undefined && !personless) return message
   const headers: Record<string, string> = { ...message.headers }
   if (item.sessionId !== undefined) headers.session_id = item.sessionId
   if (personless) headers.force_disable_person_processing = 'true'
-  return { ...message, key: personless ? null : message.key, headers }
+  // Upstream drops the key on the main and overflow lanes only; historical and own-topic events keep it.
+  const lane = !ctx.historical && (message.topic === ctx.topics.main || message.topic === ctx.topics.overflow)
+  return { ...message, key: personless && lane ? null : message.key, headers }
 }
