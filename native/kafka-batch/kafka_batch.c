@@ -58,7 +58,7 @@ struct batch {
 
 typedef struct event {
   struct event *next;
-  char kind; /* 'e' error, 's' stats, 'l' log */
+  char kind; /* 'e' error, 's' stats */
   int code;
   int fatal;
   char *text;
@@ -157,9 +157,13 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
   return 0; /* librdkafka frees json */
 }
 
+/* librdkafka's own log lines are dropped (as the binding does without a listener):
+ * what matters reaches JavaScript through the error and statistics callbacks. */
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-  producer_t *p = rd_kafka_opaque(rk);
-  if (p != NULL && level <= 4) push_event(p, 'l', level, 0, buf, strlen(buf), fac);
+  (void)rk;
+  (void)level;
+  (void)fac;
+  (void)buf;
 }
 
 static void *poll_main(void *arg) {
@@ -390,6 +394,7 @@ static napi_value produce(napi_env env, napi_callback_info info) {
   CHECK(napi_create_reference(env, argv[1], 1, &b->buffer_ref));
   const uint8_t *at = data, *end = data + len;
   uint32_t i = 0;
+  rd_kafka_headers_t *hdrs = NULL;
   p->last_error = 0;
   for (; i < count; i++) {
     uint16_t t;
@@ -410,7 +415,7 @@ static napi_value produce(napi_env env, napi_callback_info info) {
     at += vlen;
     NEED(1);
     uint8_t nh = *at++;
-    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(nh);
+    hdrs = rd_kafka_headers_new(nh);
     for (uint8_t h = 0; h < nh; h++) {
       uint8_t nlen;
       uint32_t hlen;
@@ -434,12 +439,15 @@ static napi_value produce(napi_env env, napi_callback_info info) {
         RD_KAFKA_V_OPAQUE(&b->refs[i]), RD_KAFKA_V_END);
     if (err) {
       rd_kafka_headers_destroy(hdrs);
+      hdrs = NULL;
       p->last_error = err;
       break;
     }
+    hdrs = NULL; /* librdkafka owns them now */
   }
   goto enqueued;
 malformed:
+  if (hdrs != NULL) rd_kafka_headers_destroy(hdrs);
   p->last_error = RD_KAFKA_RESP_ERR__BAD_MSG;
 enqueued:
   if (i == 0) {

@@ -120,7 +120,7 @@ class BatchProducer implements Producer {
     return index
   }
 
-  /** Called by the addon: 'd' completions, 'e' client errors, 's' statistics, 'l' log lines. */
+  /** Called by the addon: 'd' completions, 'e' client errors, 's' statistics. */
   private readonly onEvent = (kind: string, a: unknown, b?: unknown, c?: unknown): void => {
     if (kind === 'd') for (const completion of a as Array<number | number[]>) this.complete(completion)
     else if (kind === 's') this.hooks.stats(c as string)
