@@ -234,10 +234,17 @@ async function markDurable(input: MarkInput, wrote: number): Promise<void> {
 }
 
 function finish(uuids: readonly string[], results: readonly V1Result[], settlement: Settlement | undefined, deps: V1PipelineDeps): V1Outcome {
-  let retry = false
+  // Counted per kind, not per event: one labelled increment costs a label hash.
+  let ok = 0, warning = 0, drop = 0, retry = 0
   for (const result of results) {
-    deps.metrics.v1EventResults.inc({ result: result.result })
-    if (result.result === 'retry') retry = true
+    if (result.result === 'ok') ok++
+    else if (result.result === 'warning') warning++
+    else if (result.result === 'drop') drop++
+    else retry++
   }
-  return retry ? { uuids, results, retryAfterSeconds: settlement?.retryAfterSeconds ?? 1 } : { uuids, results }
+  if (ok > 0) deps.metrics.v1EventResults.inc({ result: 'ok' }, ok)
+  if (warning > 0) deps.metrics.v1EventResults.inc({ result: 'warning' }, warning)
+  if (drop > 0) deps.metrics.v1EventResults.inc({ result: 'drop' }, drop)
+  if (retry > 0) deps.metrics.v1EventResults.inc({ result: 'retry' }, retry)
+  return retry > 0 ? { uuids, results, retryAfterSeconds: settlement?.retryAfterSeconds ?? 1 } : { uuids, results }
 }
