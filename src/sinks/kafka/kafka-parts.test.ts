@@ -39,10 +39,11 @@ describe('producerSettings', () => {
     assert.equal(settings['enable.idempotence'], false)
   })
 
-  it('sets TLS (verification off unless asked, as upstream) and SASL', () => {
+  it('sets TLS (verification on unless KAFKA_TLS_VERIFY=false, unlike upstream) and SASL', () => {
     const settings = producerSettings(config({ KAFKA_TLS: 'true', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }))
     assert.equal(settings['security.protocol'], 'sasl_ssl')
-    assert.equal(settings['enable.ssl.certificate.verification'], false)
+    assert.equal(settings['enable.ssl.certificate.verification'], true)
+    assert.equal(producerSettings(config({ KAFKA_TLS: 'true', KAFKA_TLS_VERIFY: 'false' }))['enable.ssl.certificate.verification'], false)
     assert.equal(settings['sasl.mechanisms'], 'PLAIN')
     assert.equal(producerSettings(config({ KAFKA_TLS: 'true' }))['security.protocol'], 'ssl')
   })
