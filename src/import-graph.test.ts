@@ -1,10 +1,10 @@
 /**
- * Keeps the layering honest: no import circle between modules of src/, and no
- * circle between its folders (each folder depends only on folders beneath
- * it; docs/architecture.md draws the layers). Type-only imports count: a
- * circle of types is still a circle of layers. Files at the top of src/
- * (app.ts, main.ts, clock.ts, units.ts) are nodes of their own, since the
- * composition root and the leaf units share that folder.
+ * Keeps the layering honest: no import circle between modules of src/, no
+ * circle between its folders, and every import points down the layers that
+ * docs/architecture.md draws (LAYERS below). Type-only imports count: a
+ * circle of types is still a circle of layers. Files at the top of src/ are
+ * nodes of their own: the leaves (clock.ts, units.ts, iso-time.ts) sit at
+ * the bottom, every other one is a process entry or root at the top.
  */
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -50,6 +50,51 @@ function folderGraph(graph: Graph): Map<string, string[]> {
     folders.set(from, targets)
   }
   return new Map([...folders].map(([folder, targets]) => [folder, [...targets]]))
+}
+
+/**
+ * Layer of each top folder of src/. A module may import from strictly lower
+ * layers (and from its own top folder); the entry points and composition
+ * roots at the top may import anything.
+ */
+const LAYERS: Readonly<Record<string, number>> = {
+  errors: 1,
+  observability: 2,
+  config: 2,
+  pipeline: 3,
+  store: 3,
+  limiters: 4,
+  sinks: 4,
+  http: 4,
+  cli: 5,
+}
+/** Files at the top of src/ that import nothing but each other: layer 0. */
+const LEAF_FILES = new Set(['clock.ts', 'units.ts', 'iso-time.ts'])
+const TOP = 5
+
+function layerOf(file: string): { readonly name: string; readonly layer: number | undefined } {
+  const [top] = file.split('/')
+  if (top === file) return LEAF_FILES.has(file) ? { name: 'leaf files', layer: 0 } : { name: file, layer: TOP }
+  return { name: top!, layer: LAYERS[top!] }
+}
+
+/** Imports that point sideways or up, and folders missing from LAYERS. */
+function layerViolations(graph: Graph): string[] {
+  const found: string[] = []
+  for (const [file, imports] of graph) {
+    const from = layerOf(file)
+    if (from.layer === undefined) {
+      found.push(`${from.name}/ has no layer in LAYERS`)
+      continue
+    }
+    if (from.layer === TOP) continue
+    for (const target of imports) {
+      const to = layerOf(target)
+      if (to.name === from.name || to.layer === undefined || to.layer < from.layer) continue
+      found.push(`${file} (layer ${from.layer}) imports ${target} (layer ${to.layer})`)
+    }
+  }
+  return [...new Set(found)].sort()
 }
 
 /** Every circle as a path `a → b → … → a`, one per strongly connected group (Tarjan). */
@@ -121,8 +166,18 @@ describe('the import graph of src/', () => {
     assert.deepEqual(findCycles(folderGraph(production)), [])
   })
 
+  it('imports only downward through the layers (production modules)', () => {
+    const production = new Map([...graph].filter(([file]) => !file.endsWith('.test.ts')))
+    assert.deepEqual(layerViolations(production), [])
+  })
+
   it('finds a circle when there is one, naming its path', () => {
     const circular: Graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])
     assert.deepEqual(findCycles(circular), ['a → b → c → a'])
+  })
+
+  it('names an import that points sideways or up a layer', () => {
+    const upward: Graph = new Map([['pipeline/stage.ts', ['http/server.ts', 'config/config.ts']], ['http/server.ts', []], ['config/config.ts', []]])
+    assert.deepEqual(layerViolations(upward), ['pipeline/stage.ts (layer 3) imports http/server.ts (layer 4)'])
   })
 })
