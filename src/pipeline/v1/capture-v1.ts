@@ -140,7 +140,12 @@ function validateAll(batch: V1Batch, input: V1Input, results: V1Result[]): Candi
 
 const KEEP: Decision = { keep: true, lane: 'normal' }
 
-/** The shared limiters; a rate limit never refuses a V1 request (spec): its events go on as warnings. */
+/**
+ * The shared limiters; a rate limit never refuses a V1 request (spec): its events go on as
+ * warnings. The composite limiter has already counted the refusal
+ * (capture_rate_limited_requests_total, and the events under dropped{cause=rate_limited}, although
+ * V1 writes them), and a refused decide() applies no quota drop to this request.
+ */
 async function decide(limiter: EventLimiter, events: readonly CaptureEvent[], batch: V1Batch, input: V1Input): Promise<LimitResult & { rateLimited: boolean }> {
   const request = { events, token: input.headers.token, historical: batch.historical, route: 'events' as const, nowMs: input.now.ms, sentAtMs: input.headers.requestTimestampMs, exactDedup: true }
   try {
