@@ -54,13 +54,15 @@ export interface KafkaOptions {
   soakWorkload: KafkaWorkloadName
   soakRate: number
   soakConnections: number
+  /** `--delay W=MS`: pause MS between a connection's requests on workload W (a fixed offered load for latency comparisons). */
+  delays: Partial<Record<KafkaWorkloadName, number>>
 }
 
 function parseKafkaArgs(argv: readonly string[]): KafkaOptions {
   const o: KafkaOptions = {
     duration: 12, warmup: 5, connections: 50, wrkThreads: 1, workers: 2, rounds: 2, workloads: [...KAFKA_WORKLOAD_NAMES], servers: [...KAFKA_SERVERS],
     captureEnv: {}, peerEnv: {}, captureRoot: ROOT, poolScale: 1, build: 'auto', save: true, outDir: join(ROOT, 'bench', 'results'),
-    soakWorkload: 'gzip100', soakRate: 100, soakConnections: 10,
+    soakWorkload: 'gzip100', soakRate: 100, soakConnections: 10, delays: {},
   }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!
@@ -105,6 +107,14 @@ function parseKafkaArgs(argv: readonly string[]): KafkaOptions {
       case '--soak-workload': o.soakWorkload = oneOf(flag, value(), KAFKA_WORKLOAD_NAMES); break
       case '--soak-rate': o.soakRate = num(); break
       case '--soak-connections': o.soakConnections = num(); break
+      case '--delay':
+        for (const item of list()) {
+          const [name, ms] = item.split('=')
+          const delay = Number(ms)
+          if (!Number.isFinite(delay) || delay <= 0) throw new Error(`--delay expects WORKLOAD=MS, got ${item}`)
+          o.delays[oneOf(flag, name ?? '', KAFKA_WORKLOAD_NAMES)] = delay
+        }
+        break
       default: throw new Error(`unknown option ${flag} (Kafka mode; see bench/README.md)`)
     }
   }
@@ -214,11 +224,13 @@ async function measureCell(server: KafkaServer, workload: KafkaWorkloadName, poo
   const { running, env, dataDir, forget } = await startCell(server, ctx, label)
   try {
     const answer = await sanity(running, pool, server === 'floor' ? undefined : ctx.marks)
-    const warm = await wrk(ctx, pool, running.port, ctx.options.warmup, 0)
+    const delayMs = ctx.options.delays[workload]
+    const warm = await wrk(ctx, pool, running.port, ctx.options.warmup, 0, { delayMs })
     const sampler = new TreeSampler(running.pid)
     let hwmMeasuredStart: Promise<Record<string, number>> | undefined
     let sampledFrom = 0
     const measured = await wrk(ctx, pool, running.port, ctx.options.duration, warm.nextSeq, {
+      delayMs,
       onRunning: () => {
         sampledFrom = performance.now()
         sampler.start()
@@ -384,7 +396,7 @@ async function runKafka(options: KafkaOptions, ctx: Context, build: string): Pro
     settings: {
       generator: `${wrkVersion()}, Lua script rotating through a pregenerated pool (bench/wrk.ts), ${options.wrkThreads} thread(s)`,
       connections: options.connections, warmupSeconds: options.warmup, durationSeconds: options.duration, rounds: options.rounds,
-      workers: options.workers, servers: options.servers, producer: PRODUCER_ENV, captureEnv: options.captureEnv, peerEnv: options.peerEnv,
+      workers: options.workers, servers: options.servers, producer: PRODUCER_ENV, captureEnv: options.captureEnv, peerEnv: options.peerEnv, delays: options.delays,
     },
     workloads: options.workloads.map((w) => ({ name: w, description: KAFKA_WORKLOADS[w].description, eventsPerRequest: KAFKA_WORKLOADS[w].eventsPerRequest, meanEventBytes: pools.get(w)!.meanEventBytes, meanBodyBytes: pools.get(w)!.meanBodyBytes, poolBodies: pools.get(w)!.bodies })),
     cells,

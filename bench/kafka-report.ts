@@ -88,6 +88,8 @@ export interface KafkaReport {
     readonly producer: Readonly<Record<string, string>>
     readonly captureEnv: Readonly<Record<string, string>>
     readonly peerEnv: Readonly<Record<string, string>>
+    /** --delay: ms each connection pauses between requests, per workload (a fixed offered load); absent = closed loop. */
+    readonly delays?: Readonly<Record<string, number>>
   }
   readonly workloads: readonly { name: KafkaWorkloadName; description: string; eventsPerRequest: number; meanEventBytes: number; meanBodyBytes: number; poolBodies: number }[]
   readonly cells: readonly KafkaCell[]
@@ -280,7 +282,7 @@ export function kafkaMarkdown(report: KafkaReport): string {
     `Code: ${report.code.commit}${report.code.dirtyFiles > 0 ? ` + ${report.code.dirtyFiles} uncommitted files in the tree` : ''} (dist ${report.code.build}).`,
     report.peer ? `Peer: ${report.peer.source}, binary ${report.peer.binary} (built ${report.peer.builtAt}).` : 'Peer: not run.',
     `Broker ${report.infra.kafka}; Redis ${report.infra.redis}; both on this machine.`,
-    `Load: ${s.generator}; ${s.connections} connections, ${s.warmupSeconds} s warm-up then ${s.durationSeconds} s measured per cell; ${s.rounds} round(s), order ${s.servers.join(' ')} then reversed; every event has its own uuid.`,
+    `Load: ${s.generator}; ${s.connections} connections, ${s.warmupSeconds} s warm-up then ${s.durationSeconds} s measured per cell; ${s.rounds} round(s), order ${s.servers.join(' ')} then reversed; every event has its own uuid.${delayNote(s.delays)}`,
     `Servers: capture \`node dist/main.js\` WORKERS=${s.workers}; the peer (one process, all cores); the floor WORKERS=${s.workers}. Both Kafka servers: ${env(s.producer)}; capture DEDUP_ENABLED=false except the de-dup row (DEDUP_ENABLED=true, REDIS_URL, a key prefix per cell).` +
       `${Object.keys(s.captureEnv).length > 0 ? ` Extra capture settings: ${env(s.captureEnv)}.` : ''}${Object.keys(s.peerEnv).length > 0 ? ` Extra peer settings: ${env(s.peerEnv)}.` : ''}`,
     '',
@@ -375,4 +377,10 @@ export function writeKafkaReport(dir: string | undefined, report: KafkaReport): 
 export function writeSoakReport(dir: string | undefined, report: SoakReport): { text: string; json?: string; md?: string } {
   const md = soakMarkdown(report)
   return { text: md, ...write(dir, `${report.startedAt.slice(0, 10)}-${report.machine.host}-soak`, report, md) }
+}
+
+function delayNote(delays: Readonly<Record<string, number>> | undefined): string {
+  const entries = Object.entries(delays ?? {})
+  if (entries.length === 0) return ''
+  return ` Fixed offered load (--delay): each connection pauses ${entries.map(([w, ms]) => `${ms} ms on ${w}`).join(', ')} between requests, so both servers get about the same requests/s and the latencies compare at equal load.`
 }
