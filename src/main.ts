@@ -128,7 +128,13 @@ async function runPrimary(config: Config): Promise<void> {
     if (stopping) return
     stopping = true
     logger.info({ signal, workers: config.workers }, 'shutting down workers')
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.send('capture:shutdown')
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      // A worker still starting has not installed its shutdown handler and holds no request:
+      // SIGTERM ends it (gracefully, if it has begun serving meanwhile).
+      if (worker === undefined) continue
+      if (serving.has(worker.id)) worker.send('capture:shutdown')
+      else worker.process.kill('SIGTERM')
+    }
     if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode)
     setTimeout(() => process.exit(1), config.timeouts.shutdownMs + 5000).unref()
   }

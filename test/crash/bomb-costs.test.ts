@@ -54,10 +54,11 @@ describe('bomb costs', () => {
 
   const lagMaxMs = async (): Promise<number> => metricValue((await request(server.url, '/metrics')).text, 'nodejs_eventloop_lag_max_seconds') * 1000
 
-  /** Sends the bomb up to 3 times (a shared machine can stall any process); the least disturbed run counts. */
+  /** Sends the bomb up to 5 times (a shared machine can stall any process); the least disturbed run counts. */
   async function measure(send: () => Promise<Reply>, status: number, bodyBytes: number, maxStallMs: number): Promise<{ rssGrowth: number; lagMs: number }> {
     let best = { rssGrowth: Infinity, lagMs: Infinity }
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200))
       assert.equal((await postJson(server.url, '/e/', anEvent())).status, 200)
       await lagMaxMs()
       await resetPeakRss(server.child.pid!)
