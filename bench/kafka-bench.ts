@@ -1,7 +1,7 @@
 /**
- * Kafka mode of the bench (issue 15, "the peer in our bench"): capture
- * (`node dist/main.js`, WORKERS=2), PostHog's Rust capture (the peer,
- * /work/shared/peer/README.md) and the floor server, plus capture with Redis
+ * Kafka mode of the bench: capture
+ * (`node dist/main.js`, WORKERS=2), PostHog's Rust capture (the peer; how to
+ * build it: bench/README.md) and the floor server, plus capture with Redis
  * de-duplication on as an extra row, against one broker and one Redis, driven
  * by wrk (bench/wrk.ts) and alternated per round (A B C D, then D C B A).
  *
@@ -127,13 +127,13 @@ function oneOf<T extends string>(flag: string, text: string, allowed: readonly T
 }
 
 /**
- * Requests per second to size a gzip pool for (the peer's peak in issue 15 plus
+ * Requests per second to size a gzip pool for (the peer's peak measured here plus
  * headroom): a cell sends at most this × (warm-up + measured) requests before
  * the pool would wrap. json5 is filled per request and never wraps.
  */
 const PEAK_REQUESTS_PER_SEC: Record<KafkaWorkloadName, number> = { gzip100: 650, 'js-e': 3500, json5: 0 }
 
-/** Settings both Kafka servers run with (same producer batching and codec, as the issue's figures). */
+/** Settings both Kafka servers run with: the same producer batching and codec (the peer's defaults are linger 20 ms, no compression). */
 const PRODUCER_ENV = { KAFKA_PRODUCER_LINGER_MS: '5', KAFKA_COMPRESSION_CODEC: 'lz4' }
 
 interface Context {
@@ -345,8 +345,9 @@ function wrkVersion(): string {
 
 function peerInfo(bin: string | undefined): KafkaReport['peer'] {
   if (bin === undefined) return undefined
-  const mirror = process.env.PEER_MIRROR ?? '/work/.mirror/PostHog+hog-rs/repo'
-  const commit = spawnSync('git', ['--git-dir', mirror, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || 'unknown'
+  // PEER_MIRROR: the git directory the peer was built from, to record its commit.
+  const mirror = process.env.PEER_MIRROR
+  const commit = (mirror && spawnSync('git', ['--git-dir', mirror, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim()) || 'unknown commit'
   let builtAt = 'unknown'
   try {
     builtAt = statSync(bin).mtime.toISOString()

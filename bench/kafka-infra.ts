@@ -10,6 +10,8 @@
  * scripts' own down commands, which check the pid is theirs).
  */
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import os from 'node:os'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -179,12 +181,23 @@ export function growth(before: Record<string, number>, after: Record<string, num
   return { total, byTopic }
 }
 
-/** The peer's binary: PEER_BIN, else /work/shared/peer/build-rust.sh (waits for a running build, prints the path last). */
+/** Where a release build of the peer usually is (cargo build --release -p capture in a hog-rs checkout there). */
+const PEER_CACHE_BIN = join(os.homedir(), '.cache', 'capture-peer', 'hog-rs', 'target', 'release', 'capture')
+
+/**
+ * The peer's binary: --peer / PEER_BIN; else PEER_BUILD_SCRIPT, a script of
+ * the operator's that builds it and prints its path last (it may wait for a
+ * build in progress); else the usual cache location. The peer is never part
+ * of this repository: bench/README.md says how to build it.
+ */
 export async function peerBinary(explicit: string | undefined): Promise<string> {
   const given = explicit ?? process.env.PEER_BIN
   if (given) return given
-  const script = process.env.PEER_BUILD_SCRIPT ?? '/work/shared/peer/build-rust.sh'
-  const env = { ...process.env, PEER_MIRROR: process.env.PEER_MIRROR ?? '/work/.mirror/PostHog+hog-rs/repo' }
-  process.stderr.write(`bench: resolving the peer's binary with ${script} (waits for a running build)\n`)
-  return lastLine(await runScript('bash', [script], env))
+  const script = process.env.PEER_BUILD_SCRIPT
+  if (script) {
+    process.stderr.write(`bench: resolving the peer's binary with ${script} (waits for a running build)\n`)
+    return lastLine(await runScript('bash', [script], process.env))
+  }
+  if (existsSync(PEER_CACHE_BIN)) return PEER_CACHE_BIN
+  throw new Error(`no peer binary: build PostHog's Rust capture (bench/README.md) and pass --peer BIN or PEER_BIN, or set PEER_BUILD_SCRIPT; not found at ${PEER_CACHE_BIN}`)
 }

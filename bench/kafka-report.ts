@@ -1,6 +1,6 @@
 /**
  * The Kafka bench's record (every cell of every round) and its renderings:
- * issue 15's table (ours ÷ Rust from the same run, medians over rounds), the
+ * the comparison table (ours ÷ Rust from the same run, medians over rounds), the
  * median row of every server, every cell with its Kafka cross-check, and the
  * soak's RSS over time. Files: bench/results/<date>-<host>-kafka.{json,md}
  * and <date>-<host>-soak.{json,md}.
@@ -258,7 +258,7 @@ function kafkaCheck(report: KafkaReport): string {
     (off.length === 0 ? '; all within 3% of the events sent.' : `; **more than 3% from the events sent: ${off.map((c) => `${c.workload}/${c.server}/r${c.round} ${pctOr(c.kafka!.growthOverSent)}`).join(', ')}**.`)
 }
 
-/** A line when the machine was busier than the bench itself (the issue's quiet run had a load average ≈ 3.5). */
+/** A line when the machine was busier than the bench itself (a quiet run here has a load average ≈ 3.5). */
 function loadWarning(report: KafkaReport): string[] {
   const loads = report.cells.map((c) => c.loadAvg1)
   const cores = report.cells.filter((c) => c.server === 'capture' || c.server === 'peer').map((c) => c.serverCpuCores)

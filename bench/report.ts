@@ -95,7 +95,7 @@ export interface BenchReport {
   readonly ratios: readonly Ratio[]
 }
 
-/** The target (issue 15): capture keeps ≥ 80% of the floor's events/s on gzip100 with the local log. */
+/** The target: capture keeps ≥ 80% of the floor's events/s on gzip100 with the local log. */
 export const TARGETS: Partial<Record<WorkloadName, number>> = { gzip100: 0.8 }
 
 /**

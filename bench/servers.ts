@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import ts from 'typescript'
 import { descendants } from './proc-stats.js'
 
-/** `peer` is PostHog's Rust capture (a native binary, see /work/shared/peer/README.md), used by the Kafka bench. */
+/** `peer` is PostHog's Rust capture (a native binary built outside the repository, see bench/README.md), used by the Kafka bench. */
 export type ServerKind = 'capture' | 'floor' | 'peer'
 /** The servers the local-log bench (run.ts without --kafka) runs. */
 export type LocalServerKind = Exclude<ServerKind, 'peer'>

@@ -1,7 +1,7 @@
 /**
  * Bench workloads: realistic request bodies, built once per run and replayed by
  * the load generator. Shapes follow the wire samples in
- * /work/shared/conformance/wire-samples (posthog-node 5.70.0, posthog-js 1.449.2):
+ * test/fixtures/wire-samples (posthog-node 5.70.0, posthog-js 1.449.2):
  *
  * - `json5`   posthog-node `/batch/`, 5 events, plain JSON.
  * - `gzip100` posthog-node `/batch/`, 100 events, `Content-Encoding: gzip`.
@@ -227,7 +227,7 @@ export function buildWorkloads(options: { poolSize: number; nowMs?: number; seed
   ]
 }
 
-/** The workloads the Kafka bench (bench/kafka-bench.ts) runs: the three of issue 15. */
+/** The workloads the Kafka bench (bench/kafka-bench.ts) runs. */
 export type KafkaWorkloadName = 'json5' | 'gzip100' | 'js-e'
 export const KAFKA_WORKLOAD_NAMES: readonly KafkaWorkloadName[] = ['gzip100', 'js-e', 'json5']
 

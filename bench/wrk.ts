@@ -1,5 +1,5 @@
 /**
- * wrk as the Kafka bench's load generator, as issue 15's figures were taken:
+ * wrk as the Kafka bench's load generator:
  * wrk (Debian package `wrk`, LuaJIT scripting) with a Lua script rotating
  * through a pool of pregenerated bodies in which every event has its own uuid.
  *
