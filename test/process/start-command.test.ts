@@ -16,7 +16,6 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { anEvent, eventually, postJson } from '../helpers/http-client.js'
 import { exitOf, spawnServer, type ServerCommand, type ServerProcess } from '../helpers/server-process.js'
 
@@ -99,6 +98,11 @@ async function start(command: ServerCommand, env: Record<string, string>): Promi
   return server
 }
 
+/** SIGTERM is sent once every worker serves: a signal to a worker still starting is another test's subject. */
+async function bothWorkersServing(server: ServerProcess): Promise<void> {
+  await eventually(() => server.logLines().filter((line) => line.msg === 'capture is serving').length >= 2, 20_000)
+}
+
 async function assertTermStopsEverything(server: ServerProcess, expectedProcesses: number): Promise<void> {
   const tree = processTree(server.child.pid!)
   for (const pid of tree) seen.add(pid)
@@ -117,7 +121,7 @@ async function assertTermStopsEverything(server: ServerProcess, expectedProcesse
 describe('the documented start command', () => {
   it('npm start: SIGTERM to npm stops the server and its cluster workers, exit 0, port closed', async () => {
     const server = await start(NPM_START, { WORKERS: '2' })
-    await sleep(200) // both workers listening
+    await bothWorkersServing(server)
     await assertTermStopsEverything(server, 4) // npm, primary, two workers
   })
 
@@ -132,7 +136,7 @@ describe('the documented start command', () => {
 
   it('posthog-capture serve: SIGTERM stops the server and its cluster workers, exit 0, port closed', async () => {
     const server = await start(BIN_SERVE, { WORKERS: '2' })
-    await sleep(200)
+    await bothWorkersServing(server)
     await assertTermStopsEverything(server, 3) // primary, two workers
   })
 
