@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Machine } from './report.js'
 import type { KafkaWorkloadName } from './workloads.js'
 
 export type KafkaServer = 'capture' | 'peer' | 'floor' | 'capture-dedup'
@@ -56,17 +57,6 @@ export interface KafkaCell {
   /** A gzip pool ran out: uuids repeated (would be dropped as duplicates with de-dup on). */
   readonly poolWrapped: boolean
   readonly requestsSent: number
-}
-
-interface Machine {
-  readonly host: string
-  readonly nproc: number
-  readonly cpuModel: string
-  readonly memoryGiB: number
-  readonly node: string
-  readonly kernel: string
-  readonly loadAvgAtStart: readonly number[]
-  readonly loadAvgAtEnd?: readonly number[]
 }
 
 export interface KafkaReport {

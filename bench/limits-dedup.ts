@@ -19,12 +19,13 @@
  * invalid: its "on" figure would not have paid for de-duplication.
  */
 import { execFileSync, fork } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { LoadJob, LoadMessage, LoadResult } from './load.js'
 import { cpuTicks, TreeSampler } from './proc-stats.js'
+import { saveRun } from './save-run.js'
 import { ensureCaptureBuild, freePort, startServer } from './servers.js'
 import { buildWorkloads, type BenchRequest } from './workloads.js'
 
@@ -250,14 +251,7 @@ async function main(): Promise<void> {
   }
   const text = report(cells, options)
   process.stdout.write(text)
-  if (options.save) {
-    const dir = join(ROOT, 'bench', 'results')
-    mkdirSync(dir, { recursive: true })
-    const stem = join(dir, `${new Date().toISOString().slice(0, 10)}-${os.hostname()}-limits-dedup`)
-    writeFileSync(`${stem}.md`, text)
-    writeFileSync(`${stem}.json`, JSON.stringify({ options, cells }, null, 2) + '\n')
-    process.stderr.write(`saved ${stem}.{md,json}\n`)
-  }
+  if (options.save) saveRun('limits-dedup', text, { options, cells })
 }
 
 main().catch((err: unknown) => {

@@ -61,18 +61,23 @@ export interface Ratio {
   readonly meetsTarget?: boolean
 }
 
+/** The machine a run was taken on (every bench report carries one). */
+export interface Machine {
+  readonly host: string
+  readonly nproc: number
+  readonly cpuModel: string
+  readonly memoryGiB: number
+  readonly node: string
+  readonly kernel: string
+  /** 1/5/15-minute load averages when the run started. */
+  readonly loadAvgAtStart: readonly number[]
+  /** The same when it ended, where the report records it. */
+  readonly loadAvgAtEnd?: readonly number[]
+}
+
 export interface BenchReport {
   readonly startedAt: string
-  readonly machine: {
-    readonly host: string
-    readonly nproc: number
-    readonly cpuModel: string
-    readonly memoryGiB: number
-    readonly node: string
-    readonly kernel: string
-    /** 1/5/15-minute load averages when the run started. */
-    readonly loadAvgAtStart: readonly number[]
-  }
+  readonly machine: Machine
   readonly code: { readonly commit: string; readonly dirtyFiles: number; readonly build: string }
   readonly settings: {
     readonly durationSeconds: number

@@ -16,13 +16,14 @@ import { arrivalsFor } from '../harness/arrivals.js'
 import { startCaptureTarget, type CaptureTarget } from '../harness/capture-target.js'
 import { resultFor, runDriver, type DriverOutput } from '../harness/driver-process.js'
 import { assertArrivals, type ExpectedEvent, type ScenarioContext } from '../harness/expect-events.js'
-import { buildPlan, groupsProperty, SERVER_SDK_SCENARIOS, type Operation, type ScenarioPlan } from '../harness/plan.js'
+import { buildPlan, SERVER_SDK_SCENARIOS, type Operation, type ScenarioPlan } from '../harness/plan.js'
 import { createResultLog, type SdkUnderTest } from '../harness/results.js'
 import { newEventUuid, newRunId } from '../harness/run-id.js'
 import { findPython, SDK_DIR, type PythonRuntime } from '../harness/runtimes.js'
 import { sharedSetup } from '../harness/shared-setup.js'
 import { checkWire, describeWire } from '../harness/wire-facts.js'
 import { startWireProxy, type WireProxy } from '../harness/wire-proxy.js'
+import { pythonExpectedEvents } from './expected-events.js'
 import { faultSink, noFaults, type Faults } from '../../helpers/fault-sink.js'
 
 const SDK = 'posthog-python (Capture V1)'
@@ -81,25 +82,7 @@ const ordinaryRun = sharedSetup(
   async () => {},
 )
 
-/** As in posthog-python.test.ts: every call takes an explicit uuid; identify is $set / $set_once events. */
-function expectedEvents(op: Operation, historical: boolean): ExpectedEvent[] {
-  switch (op.op) {
-    case 'capture':
-      return [{ event: op.event, distinctId: op.distinct_id, uuid: op.uuid, timestamp: op.timestamp, historical, properties: { ...op.properties, ...groupsProperty(op) } }]
-    case 'identify': {
-      const [setUuid, setOnceUuid] = op.uuids ?? []
-      // V1 moves the top-level $set / $set_once into properties.
-      return [
-        { event: '$set', distinctId: op.distinct_id, uuid: setUuid, historical, set: { placement: 'properties', value: op.set } },
-        { event: '$set_once', distinctId: op.distinct_id, uuid: setOnceUuid, historical, setOnce: { placement: 'properties', value: op.set_once } },
-      ]
-    }
-    case 'alias':
-      return [{ event: '$create_alias', distinctId: op.alias, uuid: op.uuid, historical, properties: { distinct_id: op.alias, alias: op.distinct_id } }]
-    case 'group_identify':
-      return [{ event: '$groupidentify', distinctId: op.distinct_id, uuid: op.uuid, historical, properties: { $group_type: op.group_type, $group_key: op.group_key, $group_set: op.properties } }]
-  }
-}
+const expectedEvents = (op: Operation, historical: boolean): ExpectedEvent[] => pythonExpectedEvents(op, historical, 'properties')
 
 function contextFor(scenario: string, target: CaptureTarget, startedAtMs: number): ScenarioContext {
   return { sdk: SDK, version: sut.version, scenario, lib: 'posthog-python', token: TOKEN, topics: target.topics, startedAtMs }

@@ -16,13 +16,14 @@ import { arrivalsFor } from '../harness/arrivals.js'
 import { startCaptureTarget, type CaptureTarget } from '../harness/capture-target.js'
 import { resultFor, runDriver, type DriverOutput } from '../harness/driver-process.js'
 import { assertArrivals, type ExpectedEvent, type ScenarioContext } from '../harness/expect-events.js'
-import { buildPlan, groupsProperty, SERVER_SDK_SCENARIOS, type Operation, type ScenarioPlan } from '../harness/plan.js'
+import { buildPlan, SERVER_SDK_SCENARIOS, type Operation, type ScenarioPlan } from '../harness/plan.js'
 import { createResultLog, type SdkUnderTest } from '../harness/results.js'
 import { newRunId } from '../harness/run-id.js'
 import { findPython, SDK_DIR, type PythonRuntime } from '../harness/runtimes.js'
 import { sharedSetup } from '../harness/shared-setup.js'
 import { checkWire, describeWire } from '../harness/wire-facts.js'
 import { startWireProxy, type WireProxy } from '../harness/wire-proxy.js'
+import { pythonExpectedEvents } from './expected-events.js'
 
 const SDK = 'posthog-python'
 const TOKEN = 'phc_sdk_suite_python_0123456789'
@@ -75,24 +76,7 @@ const ordinaryRun = sharedSetup(
   async () => {},
 )
 
-/** The events posthog-python sends for an operation; every call takes an explicit uuid. */
-function expectedEvents(op: Operation, historical: boolean): ExpectedEvent[] {
-  switch (op.op) {
-    case 'capture':
-      return [{ event: op.event, distinctId: op.distinct_id, uuid: op.uuid, timestamp: op.timestamp, historical, properties: { ...op.properties, ...groupsProperty(op) } }]
-    case 'identify': {
-      const [setUuid, setOnceUuid] = op.uuids ?? []
-      return [
-        { event: '$set', distinctId: op.distinct_id, uuid: setUuid, historical, set: { placement: 'top', value: op.set } },
-        { event: '$set_once', distinctId: op.distinct_id, uuid: setOnceUuid, historical, setOnce: { placement: 'top', value: op.set_once } },
-      ]
-    }
-    case 'alias':
-      return [{ event: '$create_alias', distinctId: op.alias, uuid: op.uuid, historical, properties: { distinct_id: op.alias, alias: op.distinct_id } }]
-    case 'group_identify':
-      return [{ event: '$groupidentify', distinctId: op.distinct_id, uuid: op.uuid, historical, properties: { $group_type: op.group_type, $group_key: op.group_key, $group_set: op.properties } }]
-  }
-}
+const expectedEvents = (op: Operation, historical: boolean): ExpectedEvent[] => pythonExpectedEvents(op, historical, 'top')
 
 function contextFor(scenario: string, target: CaptureTarget, startedAtMs: number): ScenarioContext {
   return { sdk: SDK, version: sut.version, scenario, lib: 'posthog-python', token: TOKEN, topics: target.topics, startedAtMs }
