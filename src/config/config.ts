@@ -11,6 +11,7 @@ import { readKafkaConfig, type KafkaConfig } from './kafka-config.js'
 import { readProxyTrust, type ProxyTrust } from './proxy-trust.js'
 import { readRetention, type RetentionConfig } from './retention-config.js'
 import { readFlagsConfig, readV1Config, type FlagsConfig, type V1Config } from './v1-config.js'
+import { readDebugUiConfig, type DebugUiConfig } from './debug-ui-config.js'
 import { bytes, ms, MiB, type Bytes, type Millis } from '../units.js'
 
 export interface Topics {
@@ -69,6 +70,8 @@ export interface Config {
   readonly v1: V1Config
   /** The quiet /flags and /decide answers. */
   readonly flags: FlagsConfig
+  /** The live event debugger and operations page under /_debug/ (docs/debug-ui.md); off without DEBUG_UI_TOKEN. */
+  readonly debugUi: DebugUiConfig
 }
 
 export class ConfigError extends Error {
@@ -106,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     kafka: readKafkaConfig(read),
     v1: readV1Config(read),
     flags: readFlagsConfig(read),
+    debugUi: readDebugUiConfig(read),
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems)
   return config
