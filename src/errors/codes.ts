@@ -76,6 +76,9 @@ export const codes = {
   spool_full: { status: 503, type: 'server_error', retryable: true, level: 'warn', message: 'Kafka cannot take events right now and the local spool is full; retry after the time in Retry-After.' },
   shutting_down: { status: 503, type: 'server_error', retryable: true, level: 'info', message: 'The server is shutting down; try again.' },
   internal_error: { status: 500, type: 'server_error', retryable: true, level: 'error', message: 'Internal error.' },
+  // The debug UI (/_debug/, docs/debug-ui.md)
+  debug_unauthorized: { status: 401, type: 'authentication_error', retryable: false, level: 'info', message: 'The debug UI needs DEBUG_UI_TOKEN: send Authorization: Bearer <token>, or open /_debug/?token=<token> once to get the cookie.' },
+  debug_viewers_full: { status: 503, type: 'server_error', retryable: true, level: 'warn', message: 'Too many debugger streams are open on this worker; close one and retry.' },
   // Capture V1 (/i/v1/analytics/events): the tags of its {error, error_description, error_uri} body
   // (docs/capture-v1.md). Classic codes raised by shared stages map onto these in http/v1-errors.ts.
   missing_required_headers: { status: 400, type: 'validation_error', retryable: false, level: 'info', message: 'Required headers are missing.' },
