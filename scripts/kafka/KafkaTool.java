@@ -5,14 +5,21 @@
 // kafka-up.sh compiles it once per source hash into the jar cache and runs it as
 //   java -cp "CLASSES:LIBDIR/*" KafkaTool COMMAND ...
 //
+// Options before the command (default: a single broker):
+//   --replication N   replication factor of the topics create-topics and ready make (1)
+//   --min-isr N       min.insync.replicas set on those topics (default: the broker's)
+//
 // Commands (results on stdout, diagnostics on stderr, exit 0 = success):
 //   ready BOOTSTRAP TIMEOUT_S
 //       Retry until one record is acknowledged (acks=all) on the probe topic
 //       _kafka_test_ready (1 partition). This is the "a client can produce" check.
 //   create-topics BOOTSTRAP PARTITIONS MAX_MESSAGE_BYTES TOPIC...
-//       Create missing topics (replication 1, max.message.bytes set). For existing
-//       topics, set max.message.bytes and grow partitions up to PARTITIONS if fewer.
-//       Waits until every partition has a leader.
+//       Create missing topics (replication as given, max.message.bytes set). For
+//       existing topics, set max.message.bytes (and min.insync.replicas) and grow
+//       partitions up to PARTITIONS if fewer. Waits until every partition has a leader.
+//   describe BOOTSTRAP TOPIC...
+//       One line per partition: "TOPIC PARTITION LEADER REPLICAS ISR" (node ids,
+//       comma-separated; LEADER -1 when there is none).
 //   produce BOOTSTRAP TOPIC KEY VALUE        (or: ... KEY --size BYTES)
 //       Produce one record (acks=all); prints "TOPIC PARTITION OFFSET".
 //   consume BOOTSTRAP TOPIC MIN_COUNT TIMEOUT_S
@@ -58,7 +65,12 @@ public class KafkaTool {
     // Client-side request cap for our own produce calls (the broker allows 10 MiB batches).
     static final int CLIENT_MAX_REQUEST = 10 * 1024 * 1024;
 
-    public static void main(String[] args) throws Exception {
+    // Set by the options before the command.
+    static short replication = 1;
+    static String minIsr = null;
+
+    public static void main(String[] argv) throws Exception {
+        String[] args = parseOptions(argv);
         if (args.length < 2) usage();
         String bootstrap = args[1];
         int code;
@@ -84,6 +96,10 @@ public class KafkaTool {
                 }
                 code = produce(bootstrap, args[2], args[3], value);
                 break;
+            case "describe":
+                need(args, 3);
+                code = describe(bootstrap, Arrays.asList(args).subList(2, args.length));
+                break;
             case "consume":
                 need(args, 5);
                 code = consume(bootstrap, args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
@@ -95,13 +111,42 @@ public class KafkaTool {
         System.exit(code);
     }
 
+    /** Reads --replication / --min-isr off the front and returns the rest. */
+    static String[] parseOptions(String[] argv) {
+        int at = 0;
+        while (at + 1 < argv.length && argv[at].startsWith("--")) {
+            switch (argv[at]) {
+                case "--replication":
+                    replication = Short.parseShort(argv[at + 1]);
+                    break;
+                case "--min-isr":
+                    minIsr = Integer.toString(Integer.parseInt(argv[at + 1]));
+                    break;
+                default:
+                    usage();
+            }
+            at += 2;
+        }
+        return Arrays.copyOfRange(argv, at, argv.length);
+    }
+
+    /** Topic configs for the topics we create: max.message.bytes, and min.insync.replicas if given. */
+    static Map<String, String> topicConfigs(int maxMessageBytes) {
+        Map<String, String> configs = new HashMap<>();
+        if (maxMessageBytes > 0) configs.put("max.message.bytes", Integer.toString(maxMessageBytes));
+        if (minIsr != null) configs.put("min.insync.replicas", minIsr);
+        return configs;
+    }
+
     static void need(String[] args, int n) {
         if (args.length < n) usage();
     }
 
     static void usage() {
-        System.err.println("usage: KafkaTool ready BOOTSTRAP TIMEOUT_S\n"
+        System.err.println("usage: KafkaTool [--replication N] [--min-isr N] COMMAND ...\n"
+                + "       KafkaTool ready BOOTSTRAP TIMEOUT_S\n"
                 + "       KafkaTool create-topics BOOTSTRAP PARTITIONS MAX_MESSAGE_BYTES TOPIC...\n"
+                + "       KafkaTool describe BOOTSTRAP TOPIC...\n"
                 + "       KafkaTool produce BOOTSTRAP TOPIC KEY (VALUE | --size BYTES)\n"
                 + "       KafkaTool consume BOOTSTRAP TOPIC MIN_COUNT TIMEOUT_S");
         System.exit(2);
@@ -147,7 +192,8 @@ public class KafkaTool {
             long leftMs = Math.max(1000, (deadline - System.nanoTime()) / 1_000_000);
             try (Admin admin = Admin.create(adminProps(bootstrap))) {
                 try {
-                    admin.createTopics(List.of(new NewTopic(READY_TOPIC, 1, (short) 1))).all().get();
+                    admin.createTopics(List.of(new NewTopic(READY_TOPIC, 1, replication).configs(topicConfigs(0))))
+                            .all().get();
                 } catch (ExecutionException e) {
                     if (!(root(e) instanceof TopicExistsException)) throw e;
                 }
@@ -182,8 +228,7 @@ public class KafkaTool {
                 if (existing.contains(t)) {
                     toUpdate.add(t);
                 } else {
-                    toCreate.add(new NewTopic(t, partitions, (short) 1)
-                            .configs(Map.of("max.message.bytes", Integer.toString(maxMessageBytes))));
+                    toCreate.add(new NewTopic(t, partitions, replication).configs(topicConfigs(maxMessageBytes)));
                 }
             }
             if (!toCreate.isEmpty()) {
@@ -193,8 +238,9 @@ public class KafkaTool {
                 for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> e : results.entrySet()) {
                     try {
                         e.getValue().get();
-                        log("created " + e.getKey() + " (partitions " + partitions + ", max.message.bytes "
-                                + maxMessageBytes + ")");
+                        log("created " + e.getKey() + " (partitions " + partitions + ", replication " + replication
+                                + ", max.message.bytes " + maxMessageBytes
+                                + (minIsr == null ? "" : ", min.insync.replicas " + minIsr) + ")");
                     } catch (ExecutionException ex) {
                         if (!(root(ex) instanceof TopicExistsException)) throw ex;
                         toUpdate.add(e.getKey());
@@ -204,9 +250,11 @@ public class KafkaTool {
             if (!toUpdate.isEmpty()) {
                 Map<ConfigResource, Collection<AlterConfigOp>> ops = new HashMap<>();
                 for (String t : toUpdate) {
-                    ops.put(new ConfigResource(ConfigResource.Type.TOPIC, t), List.of(new AlterConfigOp(
-                            new ConfigEntry("max.message.bytes", Integer.toString(maxMessageBytes)),
-                            AlterConfigOp.OpType.SET)));
+                    List<AlterConfigOp> set = new ArrayList<>();
+                    for (Map.Entry<String, String> c : topicConfigs(maxMessageBytes).entrySet()) {
+                        set.add(new AlterConfigOp(new ConfigEntry(c.getKey(), c.getValue()), AlterConfigOp.OpType.SET));
+                    }
+                    ops.put(new ConfigResource(ConfigResource.Type.TOPIC, t), set);
                 }
                 admin.incrementalAlterConfigs(ops).all().get();
                 Map<String, TopicDescription> desc = admin.describeTopics(toUpdate).allTopicNames().get();
@@ -244,6 +292,29 @@ public class KafkaTool {
                 Thread.sleep(200);
             }
         }
+    }
+
+    // ---- describe ------------------------------------------------------------------
+    static int describe(String bootstrap, List<String> topics) throws Exception {
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+            Map<String, TopicDescription> desc = admin.describeTopics(topics).allTopicNames().get();
+            for (String t : topics) {
+                for (TopicPartitionInfo p : desc.get(t).partitions()) {
+                    int leader = p.leader() == null || p.leader().isEmpty() ? -1 : p.leader().id();
+                    System.out.println(t + " " + p.partition() + " " + leader + " " + ids(p.replicas()) + " " + ids(p.isr()));
+                }
+            }
+            return 0;
+        } catch (ExecutionException e) {
+            log("describe failed: " + root(e));
+            return 1;
+        }
+    }
+
+    static String ids(List<org.apache.kafka.common.Node> nodes) {
+        StringBuilder out = new StringBuilder();
+        for (org.apache.kafka.common.Node n : nodes) out.append(out.length() == 0 ? "" : ",").append(n.id());
+        return out.length() == 0 ? "-" : out.toString();
     }
 
     // ---- produce / consume (used by the smoke test) ------------------------------

@@ -2,7 +2,8 @@
 # kafka-create-topics.sh BOOTSTRAP [TOPIC...]
 #
 # Creates the capture service's topics (or the TOPICs given) on a running broker:
-# replication 1, KAFKA_TOPIC_PARTITIONS partitions (default 4) and
+# KAFKA_REPLICATION_FACTOR replicas (default 1; KAFKA_MIN_INSYNC_REPLICAS sets
+# min.insync.replicas), KAFKA_TOPIC_PARTITIONS partitions (default 4) and
 # max.message.bytes=KAFKA_MAX_MESSAGE_BYTES (default 10485760 = 10 MiB, room for a
 # 2 MiB event plus envelope). Topics that already exist get max.message.bytes set
 # and are grown to the partition count if they have fewer. Returns once every

@@ -48,20 +48,15 @@ command -v "$JAVA" >/dev/null || kdie "java not found (set JAVA_HOME or PATH)"
 T0=$SECONDS
 
 # ---- 1. one broker per DIR, and free ports --------------------------------------
-is_broker_pid() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q 'kafka\.Kafka '; }
 if [ -f "$DIR/kafka.pid" ]; then
   old=$(cat "$DIR/kafka.pid" 2>/dev/null || true)
-  if [[ $old =~ ^[0-9]+$ ]] && is_broker_pid "$old"; then
+  if [[ $old =~ ^[0-9]+$ ]] && kafka_is_broker_pid "$old"; then
     kdie "a broker is already running from $DIR (pid $old); run kafka-down.sh $DIR first"
   fi
   rm -f "$DIR/kafka.pid"
 fi
 # A broker that was just killed may hold its ports for a moment: wait up to 10 s.
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$PORT" "$CONTROLLER_PORT"; do
-  for _ in $(seq 1 40); do port_busy "$p" || break; sleep 0.25; done
-  port_busy "$p" && kdie "port $p on 127.0.0.1 is already in use"
-done
+kafka_wait_ports_free "$PORT" "$CONTROLLER_PORT"
 
 # ---- 2. jars (Maven on the first run) and our small client ------------------------
 kafka_resolve_libs
@@ -119,21 +114,9 @@ fail_start() {
 }
 
 # ---- 5. readiness ---------------------------------------------------------------------
-# (a) Cheap wait without a JVM: an ApiVersions v0 request over /dev/tcp gets an answer
-#     carrying our correlation id once the broker processes requests.
-#     Frame: size=12, api_key=18, api_version=0, correlation_id=7, client_id="up".
-api_versions_ok() {
-  local resp
-  resp=$(
-    exec 2>/dev/null
-    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || exit 1
-    printf '\000\000\000\014\000\022\000\000\000\000\000\007\000\002up' >&3
-    timeout 2 head -c 10 <&3 | od -An -v -tx1 | tr -d ' \n'
-  ) || return 1
-  [[ ${#resp} -eq 20 && ${resp:8:8} == 00000007 ]]
-}
+# (a) Cheap wait without a JVM: an ApiVersions answer (lib.sh).
 deadline=$((SECONDS + START_TIMEOUT))
-until api_versions_ok; do
+until kafka_api_versions_ok "$PORT"; do
   kill -0 "$PID" 2>/dev/null || fail_start "broker exited during startup"
   [ "$SECONDS" -lt "$deadline" ] || fail_start "broker did not answer within ${START_TIMEOUT}s"
   sleep 0.25

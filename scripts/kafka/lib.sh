@@ -95,6 +95,37 @@ kafka_tool() {
     -cp "$KAFKA_TOOL_CP" KafkaTool "$@"
 }
 
+# kafka_is_broker_pid PID: the PID is a live JVM running kafka.Kafka (never signal a recycled PID).
+kafka_is_broker_pid() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q 'kafka\.Kafka '; }
+
+# kafka_port_busy PORT: something accepts connections on 127.0.0.1:PORT.
+kafka_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# kafka_wait_ports_free PORT...: waits up to 10 s per port (a broker just killed may
+# hold its ports for a moment); dies naming the first port still in use.
+kafka_wait_ports_free() {
+  local p
+  for p in "$@"; do
+    for _ in $(seq 1 40); do kafka_port_busy "$p" || break; sleep 0.25; done
+    kafka_port_busy "$p" && kdie "port $p on 127.0.0.1 is already in use"
+  done
+  return 0
+}
+
+# kafka_api_versions_ok PORT: cheap readiness without a JVM. An ApiVersions v0 request
+# over /dev/tcp gets an answer carrying our correlation id once the broker processes
+# requests. Frame: size=12, api_key=18, api_version=0, correlation_id=7, client_id="up".
+kafka_api_versions_ok() {
+  local resp
+  resp=$(
+    exec 2>/dev/null
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf '\000\000\000\014\000\022\000\000\000\000\000\007\000\002up' >&3
+    timeout 2 head -c 10 <&3 | od -An -v -tx1 | tr -d ' \n'
+  ) || return 1
+  [[ ${#resp} -eq 20 && ${resp:8:8} == 00000007 ]]
+}
+
 # The topics the capture service writes to (upstream names).
 KAFKA_TEST_TOPICS=(
   events_plugin_ingestion
@@ -108,13 +139,24 @@ KAFKA_TEST_TOPICS=(
   session_recording_snapshot_item_overflow
 )
 
+# kafka_topic_opts: KafkaTool's options for the topics it makes, from
+# KAFKA_REPLICATION_FACTOR (default 1) and KAFKA_MIN_INSYNC_REPLICAS (default:
+# the broker's), into the array KAFKA_TOPIC_OPTS.
+kafka_topic_opts() {
+  KAFKA_TOPIC_OPTS=(--replication "${KAFKA_REPLICATION_FACTOR:-1}")
+  [ -n "${KAFKA_MIN_INSYNC_REPLICAS:-}" ] && KAFKA_TOPIC_OPTS+=(--min-isr "$KAFKA_MIN_INSYNC_REPLICAS")
+  return 0
+}
+
 # kafka_create_topics BOOTSTRAP [TOPIC...]: creates the given topics (default: the
-# project's list) with KAFKA_TOPIC_PARTITIONS partitions (4), replication 1 and
+# project's list) with KAFKA_TOPIC_PARTITIONS partitions (4), KAFKA_REPLICATION_FACTOR
+# replicas (1), min.insync.replicas=KAFKA_MIN_INSYNC_REPLICAS (if set) and
 # max.message.bytes=KAFKA_MAX_MESSAGE_BYTES (10 MiB). Idempotent.
 kafka_create_topics() {
   local bootstrap=$1; shift
   local topics=("$@")
   [ ${#topics[@]} -gt 0 ] || topics=("${KAFKA_TEST_TOPICS[@]}")
-  kafka_tool create-topics "$bootstrap" "${KAFKA_TOPIC_PARTITIONS:-4}" \
+  kafka_topic_opts
+  kafka_tool "${KAFKA_TOPIC_OPTS[@]}" create-topics "$bootstrap" "${KAFKA_TOPIC_PARTITIONS:-4}" \
     "${KAFKA_MAX_MESSAGE_BYTES:-10485760}" "${topics[@]}"
 }
