@@ -5,7 +5,7 @@
  */
 import type { HttpLimits } from '../config/config.js'
 
-export type RouteKind = 'events' | 'recordings' | 'capture_v1' | 'flags' | 'decide' | 'readiness' | 'liveness' | 'health' | 'metrics'
+export type RouteKind = 'events' | 'recordings' | 'capture_v1' | 'flags' | 'decide' | 'readiness' | 'liveness' | 'health' | 'metrics' | 'openapi'
 
 export interface Route {
   readonly kind: RouteKind
@@ -55,6 +55,7 @@ export function buildRoutes(limits: HttpLimits, options: { exportPrometheus: boo
   probe('/_liveness', 'liveness')
   probe('/health', 'health')
   if (options.exportPrometheus) probe('/metrics', 'metrics')
+  probe('/openapi.json', 'openapi')
   return table
 }
 

@@ -24,6 +24,7 @@ import { corsHeaders, isPreflight, replyError, replyOk, replyPreflight, replyTex
 import { buildRoutes, splitUrl, type Route } from './routes.js'
 import type { V1PipelineDeps } from '../pipeline/v1/capture-v1.js'
 import { handleFlags } from './flags-route.js'
+import { openApiDocument, replyOpenApi } from './openapi-route.js'
 import { replyV1Error } from './v1-errors.js'
 import { handleV1 } from './v1-route.js'
 
@@ -44,6 +45,8 @@ export interface ServerDeps {
 
 export function createHttpServer(deps: ServerDeps): http.Server {
   const routes = buildRoutes(deps.config.limits, { exportPrometheus: deps.config.exportPrometheus, captureV1: deps.v1 !== undefined, flags: deps.config.flags.enabled })
+  // Read once here, so a missing docs/openapi.json fails at startup rather than on a request.
+  openApiDocument()
   const { headersMs, bodyTotalMs } = deps.config.timeouts
   const server = http.createServer(
     {
@@ -106,6 +109,9 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, route: Route,
     case 'metrics':
       allowMethods(req, ['GET', 'HEAD'])
       return replyText(res, 200, await deps.metricsText(), 'text/plain; version=0.0.4; charset=utf-8')
+    case 'openapi':
+      allowMethods(req, ['GET', 'HEAD'])
+      return replyOpenApi(res)
   }
 }
 
