@@ -29,6 +29,7 @@ import { createSpoolingSink } from './sinks/spool/spooling-sink.js'
 import type { Sink } from './pipeline/ports.js'
 import { createMemoryStore } from './store/memory-store.js'
 import { createPrimaryStore, processChannel } from './store/primary-store.js'
+import { createRedisClusterStore } from './store/redis-cluster-store.js'
 import { createRedisStore } from './store/redis-store.js'
 import { withCircuitBreaker } from './store/circuit-breaker.js'
 import type { Store } from './store/store.js'
@@ -137,14 +138,15 @@ function createV1Dedup(config: Config, deps: { store: Store; metrics: Metrics; l
 }
 
 /**
- * Limiter state: Redis when REDIS_URL is set (shared by every instance);
- * otherwise memory, kept in the cluster primary when this is one of several
+ * Limiter state: Redis when REDIS_URL is set, a Redis Cluster when
+ * REDIS_CLUSTER_NODES is (either shared by every instance); otherwise memory, kept in the cluster primary when this is one of several
  * workers, so workers share de-dup marks and rate limits instead of each
  * enforcing its own (primary-root.ts serves it).
  */
 async function createStore(config: Config, deps: { logger: Logger; metrics: Metrics; clock: Clock }): Promise<Store> {
   const options = config.limiters.store
   if (options.kind === 'redis') return withCircuitBreaker(await createRedisStore(deps, options), deps, REDIS_BREAKER)
+  if (options.kind === 'redis-cluster') return withCircuitBreaker(await createRedisClusterStore(deps, options), deps, REDIS_BREAKER)
   if (cluster.isWorker) return createPrimaryStore({ channel: processChannel, metrics: deps.metrics }, { responseTimeout: options.primaryTimeout })
   return createMemoryStore(deps, { maxKeys: options.maxKeys })
 }

@@ -25,6 +25,28 @@ describe('readLimiterConfig', () => {
     assert.deepEqual(config.store, { kind: 'redis', url: 'redis://127.0.0.1:6379/0', keyPrefix: 'capture:', connectTimeout: 5000, responseTimeout: 1000 })
   })
 
+  it('uses a Redis Cluster from the REDIS_CLUSTER_NODES seeds, with credentials from redis:// entries', () => {
+    const plain = read({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, 127.0.0.1:7001,[::1]:7002' })
+    assert.deepEqual(plain.problems, [])
+    assert.deepEqual(plain.config.store, {
+      kind: 'redis-cluster', nodes: [{ host: '127.0.0.1', port: 7000 }, { host: '127.0.0.1', port: 7001 }, { host: '::1', port: 7002 }],
+      keyPrefix: '', connectTimeout: 5000, responseTimeout: 1000,
+    })
+    const secret = read({ REDIS_CLUSTER_NODES: 'redis://capture:p%40ss@10.0.0.1:6379,10.0.0.2:6379' })
+    assert.deepEqual(secret.problems, [])
+    assert.deepEqual(secret.config.store.kind === 'redis-cluster' && [secret.config.store.username, secret.config.store.password], ['capture', 'p@ss'])
+  })
+
+  it('refuses REDIS_URL with REDIS_CLUSTER_NODES, bad seeds, TLS seeds and a hash tag in the prefix, masking passwords', () => {
+    const both = read({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: '127.0.0.1:7000' })
+    assert.match(both.problems.join('\n'), /REDIS_URL and REDIS_CLUSTER_NODES are both set/)
+    const bad = read({ REDIS_CLUSTER_NODES: '127.0.0.1,host:99999,rediss://u:secret@h:1,redis://h:1/2', REDIS_KEY_PREFIX: '{capture}:' })
+    assert.equal(bad.problems.length, 5, bad.problems.join('\n'))
+    assert.match(bad.problems.join('\n'), /TLS to a Redis Cluster is not supported/)
+    assert.ok(!bad.problems.join('\n').includes('secret'))
+    assert.match(read({ REDIS_CLUSTER_NODES: ' , ' }).problems.join('\n'), /names no node/)
+  })
+
   it('turns a rate limit on with its burst defaulting to one second of events', () => {
     const { config } = read({ RATE_LIMIT_TOKEN_EVENTS_PER_SECOND: '500', RATE_LIMIT_DISTINCT_ID_EVENTS_PER_SECOND: '10', RATE_LIMIT_DISTINCT_ID_BURST: '50' })
     assert.deepEqual(config.rate, { token: { perSecond: 500, burst: 500 }, distinctId: { perSecond: 10, burst: 50 } })

@@ -5,8 +5,8 @@
  * token; 0 turns a limit off. A request is admitted whole or refused whole
  * (429 + Retry-After), and a refused request is not charged.
  *
- * Requirements: one atomic store call per request (a Lua script on Redis), so
- * limits hold across instances; a store failure admits the request (fail
+ * Requirements: one atomic store call per request (a Lua script on Redis, on
+ * one hash slot of a Redis Cluster), so limits hold across instances; a store failure admits the request (fail
  * open, counted). Counts the events left after the token dropper and quotas,
  * duplicates included (a retry storm spends the budget too).
  */
@@ -28,6 +28,16 @@ export interface RateRefusal {
 export interface RateLimiter {
   /** Undefined when admitted (or when the store failed). Never rejects. */
   take(request: LimitRequest, decisions: readonly Decision[], nowMs: number): Promise<RateRefusal | undefined>
+}
+
+/**
+ * Bucket keys. Every key of one request's take carries the same Redis Cluster
+ * hash tag, `{token:<token>}`, so the take is one atomic script on one slot;
+ * the tag is never empty (a `{}` would hash the whole key), whatever the token.
+ */
+export const rateKeys = {
+  token: (token: string): string => `rate:{token:${token}}`,
+  distinctId: (token: string, distinctId: string): string => `rate:{token:${token}}:distinct:${distinctId}`,
 }
 
 export const rateLimitsEnabled = (limits: RateLimits): boolean => limits.token !== undefined || limits.distinctId !== undefined
@@ -65,12 +75,12 @@ function bucketsFor(request: LimitRequest, decisions: readonly Decision[], limit
   const names: RateLimitName[] = []
   const distinctIds: (string | undefined)[] = []
   if (kept > 0 && limits.token !== undefined) {
-    takes.push({ key: `rate:token:${request.token}`, cost: kept, ...limits.token })
+    takes.push({ key: rateKeys.token(request.token), cost: kept, ...limits.token })
     names.push('token')
     distinctIds.push(undefined)
   }
   for (const [distinctId, cost] of perDistinctId) {
-    takes.push({ key: `rate:distinct:${request.token}:${distinctId}`, cost, ...limits.distinctId! })
+    takes.push({ key: rateKeys.distinctId(request.token, distinctId), cost, ...limits.distinctId! })
     names.push('distinct_id')
     distinctIds.push(distinctId)
   }

@@ -91,14 +91,15 @@ export async function createRedisStore(deps: RedisStoreDeps, options: RedisStore
 }
 
 /** Keys then arguments in one array: ioredis flattens it, so a huge batch never goes through a JS spread. */
-function takeArgs(takes: readonly BucketTake[], prefix: string, nowMs: number): (string | number)[] {
+export function takeArgs(takes: readonly BucketTake[], prefix: string, nowMs: number): (string | number)[] {
   const keysThenArgs: (string | number)[] = takes.map((take) => prefix + take.key)
   keysThenArgs.push(Math.round(nowMs))
   for (const take of takes) keysThenArgs.push(take.perSecond, take.burst, take.cost)
   return keysThenArgs
 }
 
-function toVerdict(index: number, waitMs: number): TakeVerdict {
+/** The TAKE_TOKENS reply {index (1-based, 0 = all paid), waitMs} as a verdict. */
+export function toVerdict(index: number, waitMs: number): TakeVerdict {
   return index === 0 ? { allowed: true } : { allowed: false, index: index - 1, retryAfter: ms(waitMs) }
 }
 

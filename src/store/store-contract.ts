@@ -1,7 +1,8 @@
 /**
  * The Store contract, run against every implementation: MemoryStore and
  * PrimaryStore in the unit tests, RedisStore against a real redis-server in
- * test/integration/redis-store.test.ts. Each test gets a fresh, empty store.
+ * test/integration/redis-store.test.ts, RedisClusterStore against a real
+ * Redis Cluster in test/cluster/redis-cluster-store.test.ts. Each test gets a fresh, empty store.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -71,11 +72,12 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       assert.equal((await store.takeTokens([bucket('b', 10)], T0 + 60_000)).allowed, true)
     }))
 
+    // The keys of one take share a {hash tag}, as the contract asks (one slot on a Redis Cluster).
     it('takes all or nothing: when one bucket cannot pay, none is charged', withStore(async ({ store }) => {
-      await store.takeTokens([bucket('second', 10)], T0)
-      const refused = await store.takeTokens([bucket('first', 5), bucket('second', 1)], T0)
+      await store.takeTokens([bucket('{t}second', 10)], T0)
+      const refused = await store.takeTokens([bucket('{t}first', 5), bucket('{t}second', 1)], T0)
       assert.deepEqual(refused, { allowed: false, index: 1, retryAfter: 100 })
-      assert.equal((await store.takeTokens([bucket('first', 10)], T0)).allowed, true)
+      assert.equal((await store.takeTokens([bucket('{t}first', 10)], T0)).allowed, true)
     }))
 
     it('allows a cost above the burst from a full bucket and leaves it in debt', withStore(async ({ store }) => {

@@ -1,15 +1,21 @@
 /**
  * Store: the shared state behind the limiters (de-duplication marks, token
- * buckets, billing quota sets). RedisStore shares it across instances;
+ * buckets, billing quota sets). RedisStore (one Redis) and RedisClusterStore
+ * (a Redis Cluster) share it across instances;
  * MemoryStore keeps it in this process; PrimaryStore keeps it in the cluster
  * primary so every worker of one instance sees the same state.
  *
  * Contract (store-contract.ts runs it against every implementation):
  * - each method is one round trip whatever the number of keys, and calls made
- *   in the same tick share a round trip (Redis auto-pipelining, one IPC message);
+ *   in the same tick share a round trip (one Redis pipeline, one pipeline per
+ *   cluster master in parallel, one IPC message);
  * - methods reject when the backing service is unreachable or slow (bounded by
  *   the response timeout); they never hang. Callers fail open.
  * - keys are given without REDIS_KEY_PREFIX; the store applies it.
+ * - the keys of one takeTokens call share a hash tag (`{…}`, e.g. the token):
+ *   on a Redis Cluster the take is one atomic script, so its keys must live on
+ *   one slot, and a take whose keys do not is refused. hasKeys and setKeys
+ *   keys need no tag: they are split by slot (and spread over the cluster).
  */
 import type { HealthReport } from '../observability/health.js'
 import type { Millis } from '../units.js'

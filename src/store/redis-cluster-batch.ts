@@ -1,0 +1,202 @@
+/**
+ * RedisClusterBatch: the cluster store's calls of one event-loop turn go out
+ * together when the turn ends, as one pipeline per cluster master (one write
+ * and one round trip to each master the turn touches, all in parallel).
+ *
+ * No command spans slots: every hasKeys of the turn is merged, its keys are
+ * split by hash slot and each slot gets one MGET; every setKeys of the turn
+ * (per ttl) likewise gets, per slot, one SET PX for a single key or one call
+ * of the set-keys Lua for several. De-dup keys are hashes, so they spread over
+ * all slots and a slot rarely holds two; the per-slot split is what keeps the
+ * rare shared slot to one command. A single call (a take, a sorted-set read)
+ * goes to the master of its slot; the caller checked that its keys share one.
+ *
+ * Failure: a master that fails (error, or no answer within the response
+ * timeout, whatever ioredis is doing about MOVED/ASK or a failover) rejects
+ * only the calls with a key on it; the others resolve. Callers fail open.
+ * A slot with no known master (slot map incomplete) rejects at once.
+ * Timing: one observation per operation and pipeline, not per command.
+ */
+import type { ChainableCommander, Cluster } from 'ioredis'
+import type { StoreOp } from '../observability/metrics.js'
+import type { Millis } from '../units.js'
+import { keySlot } from './key-slot.js'
+import type { ScriptCommands } from './redis-batch.js'
+
+type Pipeline = ChainableCommander & ScriptCommands
+
+/** One command in one master's pipeline. */
+interface Command {
+  readonly op: StoreOp
+  add(pipeline: Pipeline): void
+  settle(err: Error | null, value: unknown): void
+}
+
+/** A hasKeys or setKeys call waiting for the per-slot commands that carry its keys. */
+interface KeyCall<T> {
+  readonly keys: readonly string[]
+  resolve(value: T): void
+  reject(err: Error): void
+}
+
+export interface RedisClusterBatch {
+  hasKeys(keys: readonly string[]): Promise<boolean[]>
+  setKeys(keys: readonly string[], ttl: Millis): Promise<void>
+  /** One command on the master of `slot`; `add` writes it, the reply goes back as is. */
+  single<T>(op: StoreOp, slot: number, add: (pipeline: Pipeline) => void): Promise<T>
+}
+
+export interface ClusterBatchHooks {
+  observe(op: StoreOp, seconds: number): void
+  /** After each pipeline: whether every command in it answered without error. */
+  nodeAnswered(node: string, ok: boolean): void
+}
+
+export function createRedisClusterBatch(cluster: Cluster, hooks: ClusterBatchHooks, options: { responseTimeout: Millis }): RedisClusterBatch {
+  let has: KeyCall<boolean[]>[] = []
+  let sets = new Map<number, KeyCall<void>[]>()
+  let singles: { slot: number; command: Command }[] = []
+  let scheduled = false
+
+  const schedule = (): void => {
+    if (scheduled) return
+    scheduled = true
+    setImmediate(flush)
+  }
+
+  function flush(): void {
+    scheduled = false
+    const byNode = new Map<string, Command[]>()
+    const route = (slot: number, command: Command): void => {
+      const node = cluster.slots[slot]?.[0]
+      if (node === undefined) return command.settle(new Error(`redis cluster: no master known for slot ${slot}`), undefined)
+      let commands = byNode.get(node)
+      if (commands === undefined) byNode.set(node, (commands = []))
+      commands.push(command)
+    }
+    if (has.length > 0) splitBySlot(has, route, hasCommand, settleHas)
+    for (const [ttlMs, calls] of sets) splitBySlot(calls, route, (keys, done) => setCommand(keys, ttlMs, done), settleSet)
+    for (const { slot, command } of singles) route(slot, command)
+    has = []
+    sets = new Map()
+    singles = []
+    for (const [node, commands] of byNode) send(cluster, node, commands, hooks, options.responseTimeout)
+  }
+
+  return {
+    hasKeys(keys) {
+      return new Promise((resolve, reject) => {
+        has.push({ keys, resolve, reject })
+        schedule()
+      })
+    },
+    setKeys(keys, ttl) {
+      return new Promise((resolve, reject) => {
+        const ttlMs = Math.max(1, Math.round(ttl))
+        let calls = sets.get(ttlMs)
+        if (calls === undefined) sets.set(ttlMs, (calls = []))
+        calls.push({ keys, resolve, reject })
+        schedule()
+      })
+    },
+    single<T>(op: StoreOp, slot: number, add: (pipeline: Pipeline) => void) {
+      return new Promise<T>((resolve, reject) => {
+        singles.push({ slot, command: { op, add, settle: (err, value) => (err ? reject(err) : resolve(value as T)) } })
+        schedule()
+      })
+    },
+  }
+}
+
+/** Sends one master's commands as one pipeline, bounded by the response timeout. */
+function send(cluster: Cluster, node: string, commands: readonly Command[], hooks: ClusterBatchHooks, timeout: Millis): void {
+  const pipeline = cluster.pipeline() as Pipeline
+  for (const command of commands) command.add(pipeline)
+  const started = process.hrtime.bigint()
+  let settled = false
+  const fail = (err: Error): void => {
+    if (settled) return
+    settled = true
+    clearTimeout(timer)
+    hooks.nodeAnswered(node, false)
+    for (const command of commands) command.settle(err, undefined)
+  }
+  const timer = setTimeout(() => fail(new Error(`redis cluster node ${node} did not answer within ${timeout} ms`)), timeout)
+  pipeline.exec().then((results) => {
+    if (settled) return
+    settled = true
+    clearTimeout(timer)
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    for (const op of new Set(commands.map((command) => command.op))) hooks.observe(op, seconds)
+    let ok = true
+    commands.forEach((command, index) => {
+      const [err, value] = results?.[index] ?? [new Error('no reply for this command'), undefined]
+      if (err !== null) ok = false
+      command.settle(err, value)
+    })
+    hooks.nodeAnswered(node, ok)
+  }, fail)
+}
+
+/**
+ * Lays the keys of every call end to end, groups their positions by slot and
+ * routes one command per slot; once every slot has answered, hands each call
+ * its own slice of the replies (or the first error among its keys).
+ */
+function splitBySlot<T>(
+  calls: readonly KeyCall<T>[],
+  route: (slot: number, command: Command) => void,
+  makeCommand: (keys: string[], done: (err: Error | null, values: readonly unknown[]) => void) => Command,
+  settleCall: (call: KeyCall<T>, values: readonly unknown[], from: number) => void,
+): void {
+  const keys: string[] = []
+  for (const call of calls) for (const key of call.keys) keys.push(key)
+  const values = new Array<unknown>(keys.length)
+  const errors = new Array<Error | undefined>(keys.length)
+  const bySlot = new Map<number, number[]>()
+  for (let position = 0; position < keys.length; position++) {
+    const slot = keySlot(keys[position]!)
+    const positions = bySlot.get(slot)
+    if (positions === undefined) bySlot.set(slot, [position])
+    else positions.push(position)
+  }
+  let pending = bySlot.size
+  const finish = (): void => {
+    let from = 0
+    for (const call of calls) {
+      const failed = errors.slice(from, from + call.keys.length).find((err) => err !== undefined)
+      if (failed !== undefined) call.reject(failed)
+      else settleCall(call, values, from)
+      from += call.keys.length
+    }
+  }
+  for (const [slot, positions] of bySlot) {
+    const done = (err: Error | null, replies: readonly unknown[]): void => {
+      positions.forEach((position, index) => (err !== null ? (errors[position] = err) : (values[position] = replies[index])))
+      if (--pending === 0) finish()
+    }
+    route(slot, makeCommand(positions.map((position) => keys[position]!), done))
+  }
+}
+
+function hasCommand(keys: string[], done: (err: Error | null, values: readonly unknown[]) => void): Command {
+  return { op: 'has', add: (pipeline) => pipeline.mget(keys), settle: (err, value) => done(err, (value as unknown[] | undefined) ?? []) }
+}
+
+function setCommand(keys: string[], ttlMs: number, done: (err: Error | null, values: readonly unknown[]) => void): Command {
+  return {
+    op: 'set',
+    add: (pipeline) => (keys.length === 1 ? pipeline.set(keys[0]!, '1', 'PX', ttlMs) : pipeline.captureSetKeys(keys.length, keys, ttlMs)),
+    settle: (err) => done(err, []),
+  }
+}
+
+function settleHas(call: KeyCall<boolean[]>, values: readonly unknown[], from: number): void {
+  const live = new Array<boolean>(call.keys.length)
+  for (let index = 0; index < call.keys.length; index++) live[index] = values[from + index] !== null
+  call.resolve(live)
+}
+
+function settleSet(call: KeyCall<void>): void {
+  call.resolve()
+}

@@ -1,0 +1,113 @@
+/**
+ * RedisClusterStore against a real 3-master, 3-replica Redis Cluster started
+ * by scripts/redis-cluster-up.sh: the Store contract, hash slots as Redis
+ * computes them, de-dup keys spread over every master, one pipeline per
+ * master per event-loop turn, and refusing a take whose keys span slots.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { dedupKey } from '../../src/limiters/dedup.js'
+import { rateKeys } from '../../src/limiters/rate-limiter.js'
+import { createLogger } from '../../src/observability/logger.js'
+import { createMetrics } from '../../src/observability/metrics.js'
+import { keySlot } from '../../src/store/key-slot.js'
+import { createRedisClusterStore } from '../../src/store/redis-cluster-store.js'
+import { storeContract } from '../../src/store/store-contract.js'
+import { ms } from '../../src/units.js'
+import { aCaptureEvent } from '../helpers/capture-event.js'
+import { randomPrefix } from '../helpers/redis.js'
+import { ownRedisCluster, type OwnRedisCluster } from '../helpers/redis-cluster.js'
+
+const logger = createLogger({ level: 'silent' })
+let cluster: OwnRedisCluster
+before(async () => void (cluster = await ownRedisCluster()))
+after(() => cluster?.stop())
+
+const openStore = (keyPrefix: string, metrics = createMetrics({ defaultMetrics: false })) =>
+  createRedisClusterStore({ logger, metrics }, {
+    nodes: cluster.seeds.split(',').map((seed) => ({ host: '127.0.0.1', port: Number(seed.split(':')[1]) })),
+    keyPrefix, connectTimeout: ms(5000), responseTimeout: ms(1000),
+  })
+
+storeContract('RedisClusterStore', async () => {
+  const prefix = randomPrefix()
+  const store = await openStore(prefix)
+  const seeder = cluster.client()
+  return {
+    store,
+    addToSortedSet: async (key, member, score) => void (await seeder.zadd(prefix + key, score, member)),
+    elapse: (duration) => sleep(duration),
+    close: async () => {
+      await store.close()
+      seeder.disconnect()
+    },
+  }
+})
+
+describe('RedisClusterStore', () => {
+  it('computes the hash slot of a key as the cluster does', async () => {
+    const node = cluster.node(cluster.ports[0]!)
+    const event = aCaptureEvent()
+    for (const key of [dedupKey(event, 1), rateKeys.token('phc_x'), rateKeys.distinctId('}odd{', 'u'), '@posthog/quota-limits/events', 'é{ü}']) {
+      assert.equal(keySlot(key), Number(await node.cluster('KEYSLOT', key)), key)
+    }
+  })
+
+  it('spreads de-dup keys over every master, and a token\'s buckets onto one slot', async () => {
+    const masters = new Set<number>()
+    for (let i = 0; i < 30; i++) masters.add(await cluster.masterOf(keySlot(dedupKey(aCaptureEvent({ distinctId: `u${i}` }), i))))
+    assert.equal(masters.size, 3)
+    assert.equal(keySlot(rateKeys.token('phc_t')), keySlot(rateKeys.distinctId('phc_t', 'someone')))
+  })
+
+  it('sends the calls of one turn as one pipeline per master, however many requests and slots', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    const store = await openStore(randomPrefix(), metrics)
+    try {
+      const keys = (request: number) => Array.from({ length: 10 }, (_, i) => `dedup:${request}:${i}`)
+      await Promise.all(Array.from({ length: 20 }, (_, request) => store.setKeys(keys(request), ms(60_000))))
+      const before = await pipelines(metrics, 'has')
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, request) => store.hasKeys(keys(request))))
+      assert.equal(await pipelines(metrics, 'has') - before, 3, 'one MGET pipeline per master')
+      assert.deepEqual(answers.flat().filter((live) => !live), [])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('refuses a take whose buckets span hash slots instead of splitting it', async () => {
+    const store = await openStore(randomPrefix())
+    try {
+      const takes = ['a', 'b', 'c', 'd'].map((key) => ({ key: `rate:${key}`, cost: 1, perSecond: 1, burst: 1 }))
+      await assert.rejects(store.takeTokens(takes, Date.now()), /span hash slots/)
+      assert.deepEqual(await store.takeTokens([{ key: rateKeys.token('t'), cost: 1, perSecond: 1, burst: 5 }, { key: rateKeys.distinctId('t', 'u'), cost: 1, perSecond: 1, burst: 5 }], Date.now()), { allowed: true })
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('reports itself connected once the slot map is complete', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    const store = await openStore(randomPrefix(), metrics)
+    try {
+      await waitFor(() => /connected, 3 masters/.test(store.health().detail ?? ''))
+      assert.match(await metrics.registry.metrics(), /capture_store_connected\{store="redis"\} 1/)
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+async function pipelines(metrics: ReturnType<typeof createMetrics>, op: string): Promise<number> {
+  const text = await metrics.registry.metrics()
+  return Number(new RegExp(`capture_store_op_duration_seconds_count\\{store="redis",op="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0)
+}
+
+async function waitFor(condition: () => boolean, maxMs = 5000): Promise<void> {
+  const deadline = Date.now() + maxMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(50)
+  }
+}
