@@ -21,6 +21,8 @@ COPY scripts ./scripts
 COPY native ./native
 COPY bin ./bin
 COPY src ./src
+# Served at GET /openapi.json (read from ../../docs relative to dist/http).
+COPY docs/openapi.json ./docs/openapi.json
 # Extra `npm ci` flags, e.g. --offline with a pre-filled cache mounted at /root/.npm.
 ARG NPM_CI_FLAGS=
 # The documented install with Kafka support (fails loudly), then drop the dev dependencies.
