@@ -4,8 +4,8 @@
  * read once, when the first server is built, and served as those exact bytes:
  * a probe-cheap reply that never touches the disk again.
  *
- * src/http/openapi.test.ts keeps the document in step with the route table and
- * the error catalogue.
+ * test/http/openapi-document.test.ts and test/http/openapi.test.ts keep the
+ * document in step with the route table and the error catalogue.
  */
 import { readFileSync } from 'node:fs'
 import type { ServerResponse } from 'node:http'
