@@ -21,6 +21,8 @@ COPY scripts ./scripts
 COPY native ./native
 COPY bin ./bin
 COPY src ./src
+# The debug UI's page, script and stylesheet (served only when DEBUG_UI_TOKEN is set).
+COPY assets ./assets
 # Served at GET /openapi.json (read from ../../docs relative to dist/http).
 COPY docs/openapi.json ./docs/openapi.json
 # Extra `npm ci` flags, e.g. --offline with a pre-filled cache mounted at /root/.npm.

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type { Server } from 'node:http'
 import { v7 as uuidv7 } from 'uuid'
 import type { Config } from './config/config.js'
+import { createDebugUi, type DebugUi } from './debug/debug-ui.js'
 import { createHttpServer } from './http/server.js'
 import { createLimiter } from './limiters/composite-limiter.js'
 import { createFailOpen } from './limiters/fail-open.js'
@@ -66,7 +67,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const metrics = overrides.metrics ?? createMetrics({ sink: config.kafka === undefined ? 'local' : 'kafka' })
   const health = createHealthRegistry()
   const built = await createSink(config, { logger, metrics })
-  const sink = overrides.wrapSink?.(built) ?? built
+  const debugUi = createDebug(config, { metrics, health }, built.kind)
+  const wrapped = overrides.wrapSink?.(built) ?? built
+  const sink = debugUi?.tapSink(wrapped) ?? wrapped
   for (const component of sink.healthComponents()) health.register(component.name, component.report, { readiness: component.readiness })
   const clock = overrides.clock ?? systemClock
   const store = await createStore(config, { logger, metrics, clock })
@@ -86,6 +89,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     pipeline: { config, sink, limiter, metrics, newUuid: overrides.newUuid ?? uuidv7 },
     v1: config.v1.enabled ? { config, sink, limiter, metrics, dedup: createV1Dedup(config, { store, metrics, logger, clock }) } : undefined,
     replayOverflow,
+    debug: debugUi,
   })
   try {
     await listen(server, config.address)
@@ -100,7 +104,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   let closing: Promise<void> | undefined
   return {
     server, port, health, metrics, logger, sink,
-    close: (timeoutMs = config.timeouts.shutdownMs) => (closing ??= shutdown({ server, sink, limiter, replayOverflow, store, health, logger }, timeoutMs)),
+    close: (timeoutMs = config.timeouts.shutdownMs) => (closing ??= shutdown({ server, sink, limiter, replayOverflow, store, health, logger, debugUi }, timeoutMs)),
   }
 }
 
@@ -151,6 +155,17 @@ async function createStore(config: Config, deps: { logger: Logger; metrics: Metr
   return createMemoryStore(deps, { maxKeys: options.maxKeys })
 }
 
+/**
+ * The /_debug UI when DEBUG_UI_TOKEN is set (docs/debug-ui.md). In a
+ * node:cluster worker its events and the ops history travel through the
+ * primary (primary-root.ts starts that side).
+ */
+function createDebug(config: Config, deps: { metrics: Metrics; health: HealthRegistry }, sink: Sink['kind']): DebugUi | undefined {
+  const { token, eventsPerSecond } = config.debugUi
+  if (token === undefined) return undefined
+  return createDebugUi(deps, { token, eventsPerSecond, sink, clustered: cluster.isWorker, worker: cluster.worker?.id ?? 0 })
+}
+
 /** Three timeouts in a row open it: one slow reply is not an outage, three are (docs/limits.md). */
 const REDIS_BREAKER = { failuresToOpen: 3, probeEvery: ms(1000) }
 
@@ -179,11 +194,14 @@ interface Closeable {
   readonly store: Store
   readonly health: HealthRegistry
   readonly logger: Logger
+  readonly debugUi?: DebugUi
 }
 
 async function shutdown(parts: Closeable, timeoutMs: Millis): Promise<void> {
   parts.health.setLifecycle('draining')
   parts.logger.info({ timeoutMs }, 'draining: no new connections, finishing in-flight requests')
+  // Debugger streams never end by themselves: close them, or the drain waits for SHUTDOWN_TIMEOUT_MS.
+  parts.debugUi?.close()
   const drained = new Promise<void>((resolve) => parts.server.close(() => resolve()))
   parts.server.closeIdleConnections()
   const timer = setTimeout(() => {

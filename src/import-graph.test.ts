@@ -66,6 +66,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   limiters: 4,
   sinks: 4,
   http: 4,
+  debug: 4,
   cli: 5,
 }
 /** Files at the top of src/ that import nothing but each other: layer 0. */

@@ -95,8 +95,9 @@ const RESTARTS = { baseDelay: ms(250), maxDelay: ms(30_000), maxCrashes: 5, wind
 async function runPrimary(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'capture-primary' })
   serveClusterMetrics()
-  const { startPrimaryStore } = await import('./primary-root.js')
+  const { startPrimaryStore, startPrimaryDebugRelay } = await import('./primary-root.js')
   startPrimaryStore(config, logger)
+  startPrimaryDebugRelay(config, logger)
   let stopping = false
   let exitCode = 0
   const serving = new Set<number>()

@@ -5,7 +5,7 @@
  */
 import type { HttpLimits } from '../config/config.js'
 
-export type RouteKind = 'events' | 'recordings' | 'capture_v1' | 'flags' | 'decide' | 'readiness' | 'liveness' | 'health' | 'metrics' | 'openapi'
+export type RouteKind = 'events' | 'recordings' | 'capture_v1' | 'flags' | 'decide' | 'readiness' | 'liveness' | 'health' | 'metrics' | 'debug' | 'openapi'
 
 export interface Route {
   readonly kind: RouteKind
@@ -25,7 +25,7 @@ export interface Route {
  */
 export const DECODED_PER_BODY_BYTE = 10
 
-export function buildRoutes(limits: HttpLimits, options: { exportPrometheus: boolean; captureV1?: boolean; flags?: boolean }): Map<string, Route> {
+export function buildRoutes(limits: HttpLimits, options: { exportPrometheus: boolean; captureV1?: boolean; flags?: boolean; debugUi?: boolean }): Map<string, Route> {
   const table = new Map<string, Route>()
   const add = (path: string, route: Omit<Route, 'name' | 'decodedLimit'>): void => {
     const entry = { ...route, name: path, decodedLimit: Math.min(limits.decodedBytes, DECODED_PER_BODY_BYTE * route.bodyLimit) }
@@ -56,8 +56,15 @@ export function buildRoutes(limits: HttpLimits, options: { exportPrometheus: boo
   probe('/health', 'health')
   if (options.exportPrometheus) probe('/metrics', 'metrics')
   probe('/openapi.json', 'openapi')
+  // The debug UI (DEBUG_UI_TOKEN set); its assets, under /_debug/assets/, are matched by the debug module.
+  if (options.debugUi === true) for (const path of DEBUG_PATHS) probe(path, 'debug')
   return table
 }
+
+const DEBUG_PATHS = ['/_debug', '/_debug/events', '/_debug/ops.json']
+
+/** The route of every /_debug/assets/<file> path (one metrics label for all of them). */
+export const DEBUG_ASSET_ROUTE: Route = { kind: 'debug', name: '/_debug/assets', bodyLimit: 0, decodedLimit: 0, legacyPath: false, isEngage: false }
 
 /** Splits `/e/?a=1` into path and query without allocating a URL object. */
 export function splitUrl(url: string): { path: string; query: URLSearchParams | undefined } {

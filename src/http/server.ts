@@ -21,7 +21,8 @@ import { handleClientErrors, refusedStatus, refuseMalformedHead } from './client
 import { lingerOnClose } from './lingering-close.js'
 import { clientIp, headerToken } from './request-meta.js'
 import { corsHeaders, isPreflight, replyError, replyOk, replyPreflight, replyText } from './replies.js'
-import { buildRoutes, splitUrl, type Route } from './routes.js'
+import { buildRoutes, DEBUG_ASSET_ROUTE, splitUrl, type Route, type RouteKind } from './routes.js'
+import type { DebugHook } from './debug-hook.js'
 import type { V1PipelineDeps } from '../pipeline/v1/capture-v1.js'
 import { handleFlags } from './flags-route.js'
 import { openApiDocument, replyOpenApi } from './openapi-route.js'
@@ -41,10 +42,12 @@ export interface ServerDeps {
   readonly clock: Clock
   /** Prometheus text for /metrics (aggregated across workers when clustered). */
   readonly metricsText: () => Promise<string>
+  /** The /_debug UI; undefined when DEBUG_UI_TOKEN is unset (its paths are then 404s). */
+  readonly debug?: DebugHook
 }
 
 export function createHttpServer(deps: ServerDeps): http.Server {
-  const routes = buildRoutes(deps.config.limits, { exportPrometheus: deps.config.exportPrometheus, captureV1: deps.v1 !== undefined, flags: deps.config.flags.enabled })
+  const routes = buildRoutes(deps.config.limits, { exportPrometheus: deps.config.exportPrometheus, captureV1: deps.v1 !== undefined, flags: deps.config.flags.enabled, debugUi: deps.debug !== undefined })
   // Read once here, so a missing docs/openapi.json fails at startup rather than on a request.
   openApiDocument()
   const { headersMs, bodyTotalMs } = deps.config.timeouts
@@ -70,7 +73,7 @@ export function createHttpServer(deps: ServerDeps): http.Server {
 async function handle(req: IncomingMessage, res: ServerResponse, routes: Map<string, Route>, deps: ServerDeps): Promise<void> {
   const started = process.hrtime.bigint()
   const { path, query } = splitUrl(req.url ?? '/')
-  const route = routes.get(path)
+  const route = routes.get(path) ?? (deps.debug?.ownsAsset(path) === true ? DEBUG_ASSET_ROUTE : undefined)
   const routeName = route?.name ?? 'unknown'
   deps.metrics.inflightRequests.inc()
   try {
@@ -79,7 +82,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Map<str
     if (route === undefined) throw new CaptureError('not_found', { detail: `No endpoint at ${path}.` })
     await dispatch(req, res, route, query, deps)
   } catch (err) {
-    fail(req, res, err, deps, route?.kind === 'capture_v1')
+    fail(req, res, err, deps, route?.kind)
   } finally {
     deps.metrics.inflightRequests.dec()
     deps.metrics.requests.inc({ route: routeName, method: req.method ?? 'UNKNOWN', status: res.statusCode })
@@ -112,6 +115,8 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, route: Route,
     case 'openapi':
       allowMethods(req, ['GET', 'HEAD'])
       return replyOpenApi(res)
+    case 'debug':
+      return deps.debug!.handle(req, res)
   }
 }
 
@@ -175,8 +180,9 @@ function requestContext(req: IncomingMessage, route: Route, query: URLSearchPara
  * What a refusal logs: never the query (?data=, ?token=) nor the detail, which can quote the
  * client's payload (a JSON parser message, a distinct_id); the header token only masked.
  */
-function refusalLog(req: IncomingMessage, error: CaptureError): Record<string, unknown> {
-  const token = headerToken(req.headers)
+function refusalLog(req: IncomingMessage, error: CaptureError, kind: RouteKind | undefined): Record<string, unknown> {
+  // On /_debug the Authorization header holds DEBUG_UI_TOKEN: not a word of it goes to the log.
+  const token = kind === 'debug' ? undefined : headerToken(req.headers)
   return {
     code: error.code, status: error.status, method: req.method, path: pathOf(req.url), attr: error.options.attr,
     token: token === undefined ? undefined : maskToken(token),
@@ -193,7 +199,7 @@ function closeWhenDraining(res: ServerResponse, deps: ServerDeps): void {
   if (deps.health.lifecycle() === 'draining' && !res.headersSent) res.setHeader('Connection', 'close')
 }
 
-function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: ServerDeps, v1 = false): void {
+function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: ServerDeps, kind: RouteKind | undefined): void {
   // The parser refused this connection mid-body and client-errors.ts has answered and counted it.
   const refused = refusedStatus(req.socket)
   if (refused !== undefined) {
@@ -202,7 +208,8 @@ function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: Ser
   }
   const error = isCaptureError(err) ? err : new CaptureError('internal_error', { cause: err })
   deps.metrics.requestErrors.inc({ code: error.code })
-  deps.logger[error.spec.level](refusalLog(req, error), error.spec.message)
+  deps.logger[error.spec.level](refusalLog(req, error, kind), error.spec.message)
+  if (deps.debug !== undefined && kind !== 'debug') tellDebugger(req, error, deps.debug)
   if (res.headersSent) {
     res.destroy()
     return
@@ -212,7 +219,12 @@ function fail(req: IncomingMessage, res: ServerResponse, err: unknown, deps: Ser
   closeWhenDraining(res, deps)
   // Unread body bytes would turn our close into an RST that destroys the reply (EPIPE at the client).
   if (close && error.code !== 'request_timeout') lingerOnClose(req)
-  if (v1) replyV1Error(res, error, { close })
+  if (kind === 'capture_v1') replyV1Error(res, error, { close })
   else replyError(res, error, { close })
   if (close) res.once('finish', () => req.socket.destroySoon())
+}
+
+/** The live debugger shows refused capture requests: route, code, status and the reason given to the client. */
+function tellDebugger(req: IncomingMessage, error: CaptureError, debug: DebugHook): void {
+  debug.refused({ route: pathOf(req.url), method: req.method ?? 'UNKNOWN', code: error.code, status: error.status, reason: error.message, token: headerToken(req.headers) })
 }
