@@ -2,8 +2,9 @@
  * The cluster primary's composition root (WORKERS>1): the little the primary
  * runs besides forking, namely the shared memory store the workers' limiters
  * use when there is no Redis, and the debug UI's relay when DEBUG_UI_TOKEN
- * is set. Kept apart from app.ts so the primary, which serves no HTTP, never loads the pipeline, the sinks or their clients: one
- * process's worth of memory less on every deployment with several workers.
+ * is set. Kept apart from app.ts so the primary, which serves no HTTP,
+ * never loads the pipeline, the sinks or their clients: one process's worth
+ * of memory less on every deployment with several workers.
  */
 import type { Config } from './config/config.js'
 import { systemClock } from './clock.js'
