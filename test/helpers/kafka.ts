@@ -31,7 +31,16 @@ export function kafkaHosts(): string {
 /** A prefix unique to this run, for topic names. */
 export const runPrefix = (label: string): string => `t_${label}_${randomUUID().slice(0, 8)}`
 
-export async function createTopics(hosts: string, topics: readonly string[], options: { partitions?: number; maxMessageBytes?: number } = {}): Promise<void> {
+export interface TopicOptions {
+  readonly partitions?: number
+  readonly maxMessageBytes?: number
+  /** Replicas per partition (1: the single test broker). */
+  readonly replicationFactor?: number
+  /** min.insync.replicas of the topic (unset: the broker's default). */
+  readonly minInsyncReplicas?: number
+}
+
+export async function createTopics(hosts: string, topics: readonly string[], options: TopicOptions = {}): Promise<void> {
   const { AdminClient } = await loadRdKafka()
   const admin = AdminClient.create({ 'bootstrap.servers': hosts, 'client.id': 'capture-test-admin' })
   try {
@@ -39,8 +48,11 @@ export async function createTopics(hosts: string, topics: readonly string[], opt
       await new Promise<void>((resolve, reject) => admin.createTopic({
         topic,
         num_partitions: options.partitions ?? 4,
-        replication_factor: 1,
-        config: { 'max.message.bytes': String(options.maxMessageBytes ?? 10 * 1024 * 1024) },
+        replication_factor: options.replicationFactor ?? 1,
+        config: {
+          'max.message.bytes': String(options.maxMessageBytes ?? 10 * 1024 * 1024),
+          ...(options.minInsyncReplicas === undefined ? {} : { 'min.insync.replicas': String(options.minInsyncReplicas) }),
+        },
       }, 15_000, (err) => (err && !/already exists/i.test(err.message) ? reject(err) : resolve())))
     }
   } finally {
