@@ -24,7 +24,9 @@
 #
 # Environment: LB_CHECK_INTERVAL_MS, LB_CHECK_FALL, LB_CHECK_RISE,
 # LB_SERVER_TIMEOUT_S (longest wait for a reply, default 60: a 200 waits for
-# fsync or Kafka's acks=all), LB_START_TIMEOUT (seconds to wait, default 20).
+# fsync or Kafka's acks=all), LB_RETRY_ON (haproxy's retry-on list, default
+# "conn-failure empty-response"; "none" turns retries off), LB_START_TIMEOUT
+# (seconds to wait, default 20).
 set -euo pipefail
 log() { printf 'lb-up: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -44,6 +46,9 @@ FALL=${LB_CHECK_FALL:-2}
 RISE=${LB_CHECK_RISE:-2}
 SERVER_TIMEOUT=${LB_SERVER_TIMEOUT_S:-60}
 TIMEOUT=${LB_START_TIMEOUT:-20}
+RETRY_ON=${LB_RETRY_ON:-conn-failure empty-response}
+retry_words='^[a-z0-9 -]+$'
+[[ $RETRY_ON =~ $retry_words ]] || die "LB_RETRY_ON must be a list of haproxy retry-on keywords (got '$RETRY_ON')"
 for value in "$INTERVAL" "$FALL" "$RISE" "$SERVER_TIMEOUT" "$TIMEOUT"; do
   [[ $value =~ ^[1-9][0-9]*$ ]] || die "LB_* settings must be positive integers (got '$value')"
 done
@@ -95,7 +100,7 @@ defaults
     # reuses a connection the instance is closing.
     retries 1
     option redispatch 1
-    retry-on conn-failure empty-response
+    retry-on $RETRY_ON
 
 frontend capture
     bind 127.0.0.1:$PORT

@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import http from 'node:http'
 import { after, before, describe, it, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startFleet, type Fleet } from '../helpers/capture-fleet.js'
@@ -154,6 +155,16 @@ describe('three instances behind haproxy sharing one Redis', () => {
     assert.equal(stored.filter(({ envelope }) => envelope.event === 'not_limited').length, targets.length)
   })
 
+  it('passes the client address through the balancer in X-Forwarded-For', async () => {
+    // Loopback takes any 127/8 source address, so a "client" at 127.0.0.2 reaches haproxy at 127.0.0.1.
+    const uuid = randomUUID()
+    const status = await postFrom('127.0.0.2', fleet.lb.port, JSON.stringify(batch('phc_fleet_xff', [aBareEvent({ event: 'via_balancer', uuid })])))
+    assert.equal(status, 200)
+    const stored = (await fleet.envelopes()).filter(({ envelope }) => envelope.uuid === uuid)
+    assert.equal(stored.length, 1)
+    assert.equal(stored[0]!.envelope.ip, '127.0.0.2', 'the client, not the balancer (TRUST_PROXY_HEADERS=127.0.0.1)')
+  })
+
   it('routes around an instance killed with SIGKILL: no 5xx past the health-check window, every acknowledged event written', async (t: TestContext) => {
     const { outcomes, killAt } = await trafficAcrossKill(t)
     const acked = outcomes.filter((o) => o.status === 200)
@@ -212,6 +223,17 @@ async function trafficAcrossKill(t: TestContext): Promise<{ outcomes: Outcome[];
   t.diagnostic(`failover latency ms: before kill ${latency(0, killAt)}; kill → down ${latency(killAt, killAt + detectedMs)}; after ${latency(killAt + detectedMs, Infinity)}`)
   assert.ok(detectedMs <= HEALTH_WINDOW_MS * 2, `marked down after ${detectedMs} ms`)
   return { outcomes, killAt }
+}
+
+function postFrom(localAddress: string, port: number, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, localAddress, path: '/batch', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
 }
 
 function summarise(values: number[]): string {
