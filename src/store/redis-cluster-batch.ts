@@ -11,13 +11,22 @@
  * rare shared slot to one command. A single call (a take, a sorted-set read)
  * goes to the master of its slot; the caller checked that its keys share one.
  *
+ * Routing is ours (the slot map ioredis keeps, keySlot for each key), and each
+ * master's pipeline is written on that master's own connection: ioredis'
+ * cluster pipeline would recompute every command's slot and check them again,
+ * which bench/store-roundtrip.ts measured at about twice the client CPU. The
+ * price: ioredis does not follow redirections for us. A MOVED or ASK reply
+ * (failover, resharding) fails the calls with keys in that slot (fail open)
+ * and asks ioredis to refresh the slot map, so the next turn goes to the
+ * right master.
+ *
  * Failure: a master that fails (error, or no answer within the response
- * timeout, whatever ioredis is doing about MOVED/ASK or a failover) rejects
- * only the calls with a key on it; the others resolve. Callers fail open.
- * A slot with no known master (slot map incomplete) rejects at once.
+ * timeout) rejects only the calls with a key on it; the others resolve.
+ * Callers fail open. A slot with no known master, or a master without a
+ * connection, rejects at once (and refreshes the map).
  * Timing: one observation per operation and pipeline, not per command.
  */
-import type { ChainableCommander, Cluster } from 'ioredis'
+import type { ChainableCommander, Cluster, Redis } from 'ioredis'
 import type { StoreOp } from '../observability/metrics.js'
 import type { Millis } from '../units.js'
 import { keySlot } from './key-slot.js'
@@ -69,7 +78,10 @@ export function createRedisClusterBatch(cluster: Cluster, hooks: ClusterBatchHoo
     const byNode = new Map<string, Command[]>()
     const route = (slot: number, command: Command): void => {
       const node = cluster.slots[slot]?.[0]
-      if (node === undefined) return command.settle(new Error(`redis cluster: no master known for slot ${slot}`), undefined)
+      if (node === undefined) {
+        cluster.refreshSlotsCache()
+        return command.settle(new Error(`redis cluster: no master known for slot ${slot}`), undefined)
+      }
       let commands = byNode.get(node)
       if (commands === undefined) byNode.set(node, (commands = []))
       commands.push(command)
@@ -80,7 +92,13 @@ export function createRedisClusterBatch(cluster: Cluster, hooks: ClusterBatchHoo
     has = []
     sets = new Map()
     singles = []
-    for (const [node, commands] of byNode) send(cluster, node, commands, hooks, options.responseTimeout)
+    if (byNode.size === 0) return
+    const connections = new Map(cluster.nodes('master').map((redis) => [`${redis.options.host}:${redis.options.port}`, redis]))
+    for (const [node, commands] of byNode) {
+      const connection = connections.get(node)
+      if (connection !== undefined) send({ cluster, connection, node, hooks }, commands, options.responseTimeout)
+      else failAll(cluster, node, commands)
+    }
   }
 
   return {
@@ -108,9 +126,9 @@ export function createRedisClusterBatch(cluster: Cluster, hooks: ClusterBatchHoo
   }
 }
 
-/** Sends one master's commands as one pipeline, bounded by the response timeout. */
-function send(cluster: Cluster, node: string, commands: readonly Command[], hooks: ClusterBatchHooks, timeout: Millis): void {
-  const pipeline = cluster.pipeline() as Pipeline
+/** Sends one master's commands as one pipeline on its connection, bounded by the response timeout. */
+function send(to: { cluster: Cluster; connection: Redis; node: string; hooks: ClusterBatchHooks }, commands: readonly Command[], timeout: Millis): void {
+  const pipeline = to.connection.pipeline() as Pipeline
   for (const command of commands) command.add(pipeline)
   const started = process.hrtime.bigint()
   let settled = false
@@ -118,24 +136,36 @@ function send(cluster: Cluster, node: string, commands: readonly Command[], hook
     if (settled) return
     settled = true
     clearTimeout(timer)
-    hooks.nodeAnswered(node, false)
+    to.hooks.nodeAnswered(to.node, false)
     for (const command of commands) command.settle(err, undefined)
   }
-  const timer = setTimeout(() => fail(new Error(`redis cluster node ${node} did not answer within ${timeout} ms`)), timeout)
+  const timer = setTimeout(() => fail(new Error(`redis cluster node ${to.node} did not answer within ${timeout} ms`)), timeout)
   pipeline.exec().then((results) => {
     if (settled) return
     settled = true
     clearTimeout(timer)
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
-    for (const op of new Set(commands.map((command) => command.op))) hooks.observe(op, seconds)
+    for (const op of new Set(commands.map((command) => command.op))) to.hooks.observe(op, seconds)
     let ok = true
+    let redirected = false
     commands.forEach((command, index) => {
       const [err, value] = results?.[index] ?? [new Error('no reply for this command'), undefined]
-      if (err !== null) ok = false
+      if (err !== null) {
+        ok = false
+        redirected ||= /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN) /.test(err.message)
+      }
       command.settle(err, value)
     })
-    hooks.nodeAnswered(node, ok)
+    if (redirected) to.cluster.refreshSlotsCache()
+    to.hooks.nodeAnswered(to.node, ok)
   }, fail)
+}
+
+/** A master the slot map names but ioredis holds no connection to (it just went away): fail at once, relearn the map. */
+function failAll(cluster: Cluster, node: string, commands: readonly Command[]): void {
+  cluster.refreshSlotsCache()
+  const err = new Error(`redis cluster: no connection to master ${node}`)
+  for (const command of commands) command.settle(err, undefined)
 }
 
 /**

@@ -18,7 +18,7 @@
  * pipeline to each answered; else limiters fail open for the keys on the
  * missing master. Healthy either way: Redis down is not an outage.
  */
-import { Cluster } from 'ioredis'
+import { Cluster, type Redis } from 'ioredis'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Millis } from '../units.js'
@@ -65,16 +65,17 @@ export async function createRedisClusterStore(deps: RedisClusterStoreDeps, optio
       username: options.username,
       password: options.password,
       connectTimeout: options.connectTimeout,
-      commandTimeout: options.responseTimeout,
+      // No commandTimeout: the batch bounds each pipeline with one timer; one per command cost a timer per key.
       maxRetriesPerRequest: 0,
       disableClientInfo: true,
       protocol: 2,
       connectionName: 'capture',
     },
-    scripts: {
-      captureTakeTokens: { lua: TAKE_TOKENS },
-      captureSetKeys: { lua: SET_KEYS },
-    },
+  })
+  // The batch writes on each master's own connection, so the scripts are defined there, as each connection is made.
+  cluster.on('+node', (redis: Redis) => {
+    redis.defineCommand('captureTakeTokens', { lua: TAKE_TOKENS })
+    redis.defineCommand('captureSetKeys', { lua: SET_KEYS })
   })
   const seeds = options.nodes.map((node) => `${node.host}:${node.port}`).join(',')
   const health = watchCluster(cluster, deps, seeds)

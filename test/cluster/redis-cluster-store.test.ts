@@ -87,6 +87,35 @@ describe('RedisClusterStore', () => {
     }
   })
 
+  it('answers within the response timeout while a slot moves to another master (ASK, MOVED), then follows it', async () => {
+    const prefix = randomPrefix()
+    const store = await openStore(prefix)
+    try {
+      await store.setKeys(['dedup:moving'], ms(60_000))
+      const slot = keySlot(`${prefix}dedup:moving`)
+      const from = await cluster.masterOf(slot)
+      const masters = [...new Set(await Promise.all([0, 5000, 10_000, 16_000].map((s) => cluster.masterOf(s))))]
+      const to = masters.find((port) => port !== from)!
+      const [source, target] = [cluster.node(from), cluster.node(to)]
+      const [sourceId, targetId] = await Promise.all([source.cluster('MYID'), target.cluster('MYID')]) as string[]
+      await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId!)
+      await source.cluster('SETSLOT', slot, 'MIGRATING', targetId!)
+      // A key of the slot that the source does not hold: the source answers ASK.
+      const absent = `{${prefix}dedup:moving}absent`
+      assert.equal(keySlot(prefix + absent), slot)
+      const asked = await timed(store.hasKeys([absent]))
+      assert.ok(asked.ms < 1500, `answered (or failed) in ${asked.ms} ms while the slot migrates`)
+      assert.match(asked.outcome, /^ASK /, 'the redirection fails the call (fail open) instead of hanging')
+      await source.migrate('127.0.0.1', to, '', 0, 5000, 'KEYS', `${prefix}dedup:moving`)
+      for (const port of cluster.ports) await cluster.node(port).cluster('SETSLOT', slot, 'NODE', targetId!).catch(() => undefined)
+      const moved = await timed(store.hasKeys(['dedup:moving']))
+      assert.ok(moved.ms < 1500, `answered (or failed) in ${moved.ms} ms after the slot moved`)
+      await eventually(async () => (await store.hasKeys(['dedup:moving']).catch(() => [false]))[0] === true, 5000, 100)
+    } finally {
+      await store.close()
+    }
+  })
+
   it('reports itself connected once the slot map is complete', async () => {
     const metrics = createMetrics({ defaultMetrics: false })
     const store = await openStore(randomPrefix(), metrics)
@@ -102,6 +131,21 @@ describe('RedisClusterStore', () => {
 async function pipelines(metrics: ReturnType<typeof createMetrics>, op: string): Promise<number> {
   const text = await metrics.registry.metrics()
   return Number(new RegExp(`capture_store_op_duration_seconds_count\\{store="redis",op="${op}"\\} (\\d+)`).exec(text)?.[1] ?? 0)
+}
+
+/** How long a call took to resolve or reject, and how it ended. */
+async function timed<T>(call: Promise<T>): Promise<{ ms: number; outcome: string }> {
+  const started = Date.now()
+  const outcome = await call.then((value) => JSON.stringify(value), (err: Error) => err.message)
+  return { ms: Date.now() - started, outcome }
+}
+
+async function eventually(check: () => Promise<boolean>, maxMs: number, everyMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${maxMs} ms`)
+    await sleep(everyMs)
+  }
 }
 
 async function waitFor(condition: () => boolean, maxMs = 5000): Promise<void> {

@@ -62,7 +62,7 @@ export async function ownRedisCluster(): Promise<OwnRedisCluster> {
       for (const port of ports) {
         const client = node(port)
         try {
-          const ranges = (await client.cluster('SLOTS')) as [number, number, [string, number]][]
+          const ranges = (await client.cluster('SLOTS')) as unknown as [number, number, [string, number]][]
           const range = ranges.find(([from, to]) => slot >= from && slot <= to)
           if (range !== undefined) return range[2][1]
         } catch {
