@@ -52,6 +52,13 @@ const events_ = {
       const value = String(form.get(name) ?? '').trim()
       if (value !== '') query.set(name, value)
     }
+    // A new filter starts a new list: rows of the old one would not match it.
+    $('#rows').replaceChildren()
+    this.held = []
+    this.shown = 0
+    this.skipped = 0
+    this.skippedWhy = {}
+    this.counts()
     const source = new EventSource(`/_debug/events${query.size > 0 ? `?${query}` : ''}`)
     this.source = source
     setConnection('connecting…', '')
@@ -128,7 +135,7 @@ function eventRow(record) {
     el('span', { class: 'distinct-id' }, headers.distinct_id ?? ''),
     el('span', { class: 'token' }, headers.token ?? ''),
     el('span', { class: 'topic' }, record.topic))
-  return expandable(el('li', { 'data-kind': 'event', 'data-uuid': headers.uuid }, summary), () => eventDetails(record))
+  return expandable(el('li', { 'data-kind': 'event', 'data-uuid': headers.uuid, 'data-worker': record.worker }, summary), () => eventDetails(record))
 }
 
 function refusedRow(record) {
@@ -139,7 +146,7 @@ function refusedRow(record) {
     el('span', { class: 'route' }, `${record.method} ${record.route}`),
     el('span', { class: 'token' }, record.token ?? ''),
     el('span', { class: 'reason' }, record.reason))
-  return expandable(el('li', { 'data-kind': 'refused', 'data-code': record.code }, summary), () => refusedDetails(record))
+  return expandable(el('li', { 'data-kind': 'refused', 'data-code': record.code, 'data-worker': record.worker }, summary), () => refusedDetails(record))
 }
 
 function expandable(row, details) {
@@ -168,7 +175,7 @@ function eventDetails(record) {
 
 /** The envelope with `data` (the event as a JSON string) shown apart, both pretty-printed; a cut value is shown as it is. */
 function parseEnvelope(record) {
-  if (record.valueLength > record.value.length) {
+  if (record.truncated) {
     return { envelope: `${record.value}\n… cut at ${record.value.length} of ${record.valueLength} characters`, data: '(see envelope)' }
   }
   try {
@@ -260,12 +267,22 @@ function renderTiles(snapshot, last) {
     ['in flight', last ? last.inflight : '…'],
     ['sink', snapshot.sink],
     ['Kafka', snapshot.sink === 'kafka' ? flag(last?.kafkaReachable, 'reachable', 'UNREACHABLE') : 'not used'],
-    ['store', flag(last?.storeConnected, 'connected', 'FAILING OPEN')],
+    ['store', storeState(snapshot, last)],
     ['store breaker', last ? (last.storeBreakerOpen >= 1 ? 'OPEN' : 'closed') : '…'],
     ['fail-open', last ? `${round(sum(last.failOpen))}/s` : '…'],
     ['spool', last ? formatBytes(last.spool.bytes) : '…'],
   ]
   $('#tiles').replaceChildren(...tiles.map(([label, value]) => el('div', { class: 'tile', 'data-tile': label }, el('div', { class: 'label' }, label), el('div', { class: 'value' }, value))))
+}
+
+/** Redis reports its connection as a gauge; every store reports to each worker's health registry. */
+function storeState(snapshot, last) {
+  if (last && last.storeConnected !== null && last.storeConnected < 1) return 'FAILING OPEN'
+  const reports = snapshot.workers.map((w) => w.status?.health?.store).filter((r) => r !== undefined)
+  if (reports.length === 0) return 'n/a'
+  const down = reports.find((r) => !r.healthy)
+  if (down) return `FAILING OPEN${down.detail ? ` (${down.detail})` : ''}`
+  return `healthy${reports[0].detail ? ` (${reports[0].detail})` : ''}`
 }
 
 function renderWorkers(workers) {
@@ -294,8 +311,10 @@ function svg(tag, attrs) {
 
 function lineChart(list, snapshot) {
   const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none' })
+  // The last ten minutes at most; a fresh process shows the time it has (at least one minute).
   const end = snapshot.now
-  const start = end - snapshot.windowMs
+  const first = snapshot.points[0]?.t ?? end
+  const start = Math.max(end - snapshot.windowMs, Math.min(first, end - 60_000))
   const max = niceMax(Math.max(0, ...list.flatMap((s) => s.values.map(([, v]) => v))))
   const x = (t) => PAD.left + ((t - start) / (end - start)) * (W - PAD.left - PAD.right)
   const y = (v) => H - PAD.bottom - (v / max) * (H - PAD.top - PAD.bottom)
@@ -306,7 +325,7 @@ function lineChart(list, snapshot) {
     label.textContent = shortNumber(value)
     chart.append(label)
   }
-  for (const [offset, text] of [[0, `-${Math.round(snapshot.windowMs / 60000)} min`], [1, 'now']]) {
+  for (const [offset, text] of [[0, `-${spanText(end - start)}`], [1, 'now']]) {
     const label = svg('text', { x: offset === 0 ? PAD.left : W - PAD.right, y: H - 4, 'text-anchor': offset === 0 ? 'start' : 'end', 'font-size': 10, fill: '#667085' })
     label.textContent = text
     chart.append(label)
@@ -329,6 +348,8 @@ function legend(list) {
   })
   return box
 }
+
+const spanText = (ms) => (ms >= 90_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`)
 
 function niceMax(value) {
   if (value <= 0) return 1

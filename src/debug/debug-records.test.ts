@@ -7,7 +7,7 @@ const TOKEN = 'phc_debugrecordtoken123'
 function anEvent(overrides: Partial<TappedEvent> = {}): TappedEvent {
   const data = JSON.stringify({ event: 'signup', distinct_id: 'u1', properties: { token: TOKEN } })
   const value = JSON.stringify({ uuid: 'x', distinct_id: 'u1', token: TOKEN, data })
-  return { kind: 'event', at: 0, worker: 1, topic: 'events_plugin_ingestion', key: `${TOKEN}:u1`, headers: { token: TOKEN, event: 'signup', distinct_id: 'u1' }, value, valueLength: value.length, ...overrides }
+  return { kind: 'event', at: 0, worker: 1, topic: 'events_plugin_ingestion', key: `${TOKEN}:u1`, headers: { token: TOKEN, event: 'signup', distinct_id: 'u1' }, value, valueLength: value.length, truncated: false, ...overrides }
 }
 
 const aRefusal: TappedRefusal = { kind: 'refused', at: 0, worker: 1, route: '/e', method: 'POST', code: 'invalid_json', status: 400, reason: 'bad', token: TOKEN }

@@ -19,8 +19,10 @@ export interface TappedEvent {
   readonly key: string | null
   readonly headers: Readonly<Record<string, string>>
   readonly value: string
-  /** Length of the whole value; more than value.length when it was cut. */
+  /** Characters of the whole value (before masking). */
   readonly valueLength: number
+  /** The value was cut at VALUE_MAX_CHARS. */
+  readonly truncated: boolean
 }
 
 /** A request answered with an error from the catalogue. */

@@ -52,6 +52,6 @@ describe('EventTap', () => {
     flush()
     tap.close()
     const record = batches[0]!.records[0]!
-    assert.ok(record.kind === 'event' && record.value.length === 16 * 1024 && record.valueLength === 100_000)
+    assert.ok(record.kind === 'event' && record.value.length === 16 * 1024 && record.valueLength === 100_000 && record.truncated)
   })
 })

@@ -51,8 +51,9 @@ export class EventTap {
     try {
       const at = this.deps.clock()
       for (const message of messages) {
-        const value = message.value.length > VALUE_MAX_CHARS ? message.value.slice(0, VALUE_MAX_CHARS) : message.value
-        const record: TapRecord = { kind: 'event', at, worker: this.options.worker, topic: message.topic, key: message.key, headers: message.headers, value, valueLength: message.value.length }
+        const truncated = message.value.length > VALUE_MAX_CHARS
+        const value = truncated ? message.value.slice(0, VALUE_MAX_CHARS) : message.value
+        const record: TapRecord = { kind: 'event', at, worker: this.options.worker, topic: message.topic, key: message.key, headers: message.headers, value, valueLength: message.value.length, truncated }
         this.take(record, at)
       }
     } catch {

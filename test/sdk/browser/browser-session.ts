@@ -10,10 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core'
+import { CHROMIUM_ARGS } from '../../helpers/chromium.js'
 import { SENT_LOG_KEY } from './scenario-page.js'
-
-/** The flags the wire-sample recordings used on this kind of machine. */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 export interface ObservedRequest {
   readonly url: URL
