@@ -14,11 +14,13 @@
  * Commands a Lua script runs inside Redis are counted by Redis under their own
  * names as well as under EVALSHA. Results: bench/results/<date>-<host>-instances-redis-ops.{md,json}.
  */
+import { execFileSync } from 'node:child_process'
 import http from 'node:http'
 import os from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { startFleet, type Fleet } from '../test/helpers/capture-fleet.js'
 import { rawClient } from '../test/helpers/redis.js'
+import { cpuTicks } from './proc-stats.js'
 import { saveRun } from './save-run.js'
 
 type Mode = 'dedup off' | 'dedup on' | 'dedup on + rate limit'
@@ -46,7 +48,14 @@ interface Cell {
   commandsSent: number
   backgroundCalls: number
   redisCpuUs: number
+  /** haproxy's own CPU (utime + stime) over the cell. */
+  balancerCpuUs: number
+  /** The three capture processes' CPU over the cell (local-log sink, de-dup as the mode says). */
+  captureCpuUs: number
 }
+
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+const cpuUsOf = (pids: readonly number[]): number => pids.reduce((total, pid) => total + (cpuTicks(pid) ?? 0), 0) * TICK_US
 
 function parseArgs(argv: string[]): { events: number; batches: number[]; concurrency: number; save: boolean } {
   const value = (name: string, fallback: string): string => {
@@ -117,9 +126,14 @@ async function measure(mode: Mode, batches: number[], events: number, concurrenc
     const idleCpuUsPerSecond = ((await redisCounters(fleet)).cpuUs - idleFrom.cpuUs) / (IDLE_MS / 1000)
     for (const batch of batches) {
       const before = await redisCounters(fleet)
+      const capturePids = fleet.instances.map((instance) => instance.child.pid!)
+      const balancerBefore = cpuUsOf([fleet.lb.pid])
+      const captureBefore = cpuUsOf(capturePids)
       const started = process.hrtime.bigint()
       const requests = await send(fleet.lb.url, events, batch, concurrency, `phc_bench_${batch}`)
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      const balancerCpuUs = cpuUsOf([fleet.lb.pid]) - balancerBefore
+      const captureCpuUs = cpuUsOf(capturePids) - captureBefore
       await new Promise((resolve) => setTimeout(resolve, 1000)) // de-dup commits follow the replies
       const afterwards = await redisCounters(fleet)
       const calls: Record<string, number> = {}
@@ -127,7 +141,7 @@ async function measure(mode: Mode, batches: number[], events: number, concurrenc
       const sum = (pick: (name: string) => boolean): number => Object.entries(calls).filter(([name]) => pick(name)).reduce((a, [, n]) => a + n, 0)
       const requestPathCalls = sum((name) => !BACKGROUND.has(name))
       const commandsSent = sum((name) => !BACKGROUND.has(name) && !INSIDE_LUA.has(name))
-      cells.push({ mode, batch, events, requests, seconds, calls, requestPathCalls, commandsSent, backgroundCalls: sum((name) => BACKGROUND.has(name)), redisCpuUs: Math.max(0, afterwards.cpuUs - before.cpuUs - idleCpuUsPerSecond * (seconds + 1)) })
+      cells.push({ mode, batch, events, requests, seconds, calls, requestPathCalls, commandsSent, backgroundCalls: sum((name) => BACKGROUND.has(name)), redisCpuUs: Math.max(0, afterwards.cpuUs - before.cpuUs - idleCpuUsPerSecond * (seconds + 1)), balancerCpuUs, captureCpuUs })
       process.stderr.write(`${mode}, batch ${batch}: ${JSON.stringify(calls)}\n`)
     }
   } finally {
@@ -141,15 +155,15 @@ function render(cells: Cell[], options: { events: number; concurrency: number },
   const lines = [
     `# Redis work per event, three instances behind haproxy (${new Date().toISOString()}, ${os.hostname()}, ${os.cpus().length} cores, load average ${load.start.map((l) => f(l, 1)).join(' ')} at start, ${load.end.map((l) => f(l, 1)).join(' ')} at end)`,
     '',
-    `\`npx tsx bench/instances-redis-ops.ts --events ${options.events} --concurrency ${options.concurrency}\`: ${options.events} unique events per cell through haproxy (round robin over 3 capture instances, WORKERS=1 each, one redis-server), ${options.concurrency} keep-alive connections. Calls are Redis's INFO commandstats deltas; commands sent are what capture puts on the wire (MGET, EVALSHA; ioredis merges the calls of one event-loop turn, so fewer than one of each per request); commands run inside a Lua script (SET, HMGET, HSET, PEXPIRE) are counted by Redis too and appear in the calls per event. Background: the quota refresh and health probes; this script's own INFO calls are left out. redis-server CPU is INFO cpu (user + sys) over the cell less its idle rate (measured for 3 s before the cells of each mode); on a busy machine it is inflated by contention, the call counts are not.`,
+    `\`npx tsx bench/instances-redis-ops.ts --events ${options.events} --concurrency ${options.concurrency}\`: ${options.events} unique events per cell through haproxy (round robin over 3 capture instances, WORKERS=1 each, one redis-server), ${options.concurrency} keep-alive connections. Calls are Redis's INFO commandstats deltas; commands sent are what capture puts on the wire (MGET, EVALSHA; ioredis merges the calls of one event-loop turn, so fewer than one of each per request); commands run inside a Lua script (SET, HMGET, HSET, PEXPIRE) are counted by Redis too and appear in the calls per event. Background: the quota refresh and health probes; this script's own INFO calls are left out. redis-server CPU is INFO cpu (user + sys) over the cell less its idle rate (measured for 3 s before the cells of each mode); on a busy machine it is inflated by contention, the call counts are not. haproxy and capture CPU are utime + stime of their processes over the cell (capture: the three instances, local-log sink, fsync per group commit).`,
     '',
-    '| mode | events per request | requests | events/s | commands sent per request | Redis calls per event (with those inside Lua) | background calls | redis-server CPU per event | redis-server CPU busy | calls by command |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| mode | events per request | requests | events/s | commands sent per request | Redis calls per event (with those inside Lua) | background calls | redis-server CPU per event | redis-server CPU busy | haproxy CPU per request | capture CPU per event | calls by command |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ]
   for (const c of cells) {
     const commands = Object.entries(c.calls).map(([name, n]) => `${name} ${n}`).join(', ')
     const busy = c.redisCpuUs / (c.seconds * 1e6)
-    lines.push(`| ${c.mode} | ${c.batch} | ${c.requests} | ${f(c.events / c.seconds, 0)} | ${f(c.commandsSent / c.requests)} | ${f(c.requestPathCalls / c.events)} | ${c.backgroundCalls} | ${f(c.redisCpuUs / c.events, 1)} µs | ${f(busy * 100, 0)} % | ${commands} |`)
+    lines.push(`| ${c.mode} | ${c.batch} | ${c.requests} | ${f(c.events / c.seconds, 0)} | ${f(c.commandsSent / c.requests)} | ${f(c.requestPathCalls / c.events)} | ${c.backgroundCalls} | ${f(c.redisCpuUs / c.events, 1)} µs | ${f(busy * 100, 0)} % | ${f(c.balancerCpuUs / c.requests, 1)} µs | ${f(c.captureCpuUs / c.events, 1)} µs | ${commands} |`)
   }
   return lines.join('\n') + '\n'
 }
