@@ -76,6 +76,31 @@ describe('RedisClusterStore', () => {
     }
   })
 
+  it('sets several keys of one slot with one call and reads them back', async () => {
+    const store = await openStore(randomPrefix())
+    try {
+      const keys = ['{same}a', '{same}b', '{same}c', 'elsewhere']
+      await store.setKeys(keys, ms(60_000))
+      assert.deepEqual(await store.hasKeys([...keys, '{same}d']), [true, true, true, true, false])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('starts without a reachable node, fails calls fast, and reports itself not connected', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    const store = await createRedisClusterStore({ logger, metrics }, { nodes: [{ host: '127.0.0.1', port: 1 }], keyPrefix: 'p:', connectTimeout: ms(300), responseTimeout: ms(500) })
+    try {
+      const call = await timed(store.hasKeys(['a']))
+      assert.ok(call.ms < 1000, `failed in ${call.ms} ms`)
+      assert.notEqual(call.outcome, '[false]')
+      assert.deepEqual({ healthy: store.health().healthy, detail: /limiters fail open/.test(store.health().detail ?? '') }, { healthy: true, detail: true })
+      assert.match(await metrics.registry.metrics(), /capture_store_connected\{store="redis"\} 0/)
+    } finally {
+      await store.close()
+    }
+  })
+
   it('refuses a take whose buckets span hash slots instead of splitting it', async () => {
     const store = await openStore(randomPrefix())
     try {
