@@ -165,20 +165,24 @@ describe('three instances behind haproxy sharing one Redis', () => {
     assert.equal(stored[0]!.envelope.ip, '127.0.0.2', 'the client, not the balancer (TRUST_PROXY_HEADERS=127.0.0.1)')
   })
 
-  it('routes around an instance killed with SIGKILL: no 5xx past the health-check window, every acknowledged event written', async (t: TestContext) => {
-    const { outcomes, killAt } = await trafficAcrossKill(t)
-    const acked = outcomes.filter((o) => o.status === 200)
-    const fiveXx = outcomes.filter((o) => o.status >= 500 || o.status === 0)
-    for (const o of fiveXx) assert.ok(o.sentAt >= killAt && o.sentAt <= killAt + HEALTH_WINDOW_MS, `a ${o.status} at ${o.sentAt - killAt} ms from the kill (${o.error ?? ''})`)
-    assert.deepEqual([...new Set(outcomes.map((o) => o.status))].filter((s) => s !== 200 && s < 500 && s !== 0), [], 'no other statuses')
-    assert.ok(acked.filter((o) => o.sentAt > killAt + HEALTH_WINDOW_MS).length > 0, 'traffic is served after the window')
+  it('routes around an instance that hangs (SIGSTOP) and takes it back when it answers again', async (t: TestContext) => {
+    const hung = fleet.instances[1]!
+    const run = await trafficAcrossFault(t, {
+      label: 'hang',
+      server: 'capture2',
+      fault: () => void hung.child.kill('SIGSTOP'),
+      recover: () => void hung.child.kill('SIGCONT'),
+    })
+    assertRoutedAround(run)
+    await assertAcknowledgedWritten(t, run)
+  })
 
-    const written = new Map<string, number>()
-    for (const { envelope } of await fleet.envelopes()) if (envelope.event === 'failover') written.set(String(envelope.uuid), (written.get(String(envelope.uuid)) ?? 0) + 1)
-    const missing = acked.flatMap((o) => o.uuids).filter((uuid) => !written.has(uuid))
-    assert.deepEqual(missing, [], 'every acknowledged event is in some instance log')
-    const twice = [...written.values()].filter((n) => n > 1).length
-    t.diagnostic(`failover: ${outcomes.length} requests (${acked.length} acknowledged, ${fiveXx.length} 5xx/errors), ${acked.length * 2} events acknowledged, all found in the logs; ${twice} written twice (a request the killed instance had written but not answered, retried by haproxy)`)
+  it('routes around an instance killed with SIGKILL: no 5xx past the health-check window, every acknowledged event written', async (t: TestContext) => {
+    const victim = fleet.instances[2]!
+    const run = await trafficAcrossFault(t, { label: 'kill', server: 'capture3', fault: () => void victim.child.kill('SIGKILL') })
+    await victim.exited
+    assertRoutedAround(run)
+    await assertAcknowledgedWritten(t, run)
   })
 })
 
@@ -190,19 +194,46 @@ interface Outcome {
   readonly error?: string
 }
 
-/** 4 paced clients through the balancer; instance 3 is SIGKILLed 2 s in; traffic goes on 3 s past its removal. */
-async function trafficAcrossKill(t: TestContext): Promise<{ outcomes: Outcome[]; killAt: number }> {
+interface FaultRun {
+  readonly label: string
+  readonly outcomes: Outcome[]
+  readonly faultAt: number
+}
+
+/** No 5xx or failed request outside [fault, fault + window]; no other refusals; traffic served after the window. */
+function assertRoutedAround(run: FaultRun): void {
+  const failed = run.outcomes.filter((o) => o.status >= 500 || o.status === 0)
+  for (const o of failed) assert.ok(o.sentAt >= run.faultAt - 100 && o.sentAt <= run.faultAt + HEALTH_WINDOW_MS, `${run.label}: a ${o.status} sent ${o.sentAt - run.faultAt} ms from the fault (${o.error ?? ''})`)
+  assert.deepEqual([...new Set(run.outcomes.map((o) => o.status))].filter((s) => s !== 200 && s < 500 && s !== 0), [], 'no other statuses')
+  assert.ok(run.outcomes.filter((o) => o.status === 200 && o.sentAt > run.faultAt + HEALTH_WINDOW_MS).length > 0, 'traffic is served after the window')
+}
+
+async function assertAcknowledgedWritten(t: TestContext, run: FaultRun): Promise<void> {
+  const written = new Map<string, number>()
+  for (const { envelope } of await fleet.envelopes()) if (envelope.event === `fault_${run.label}`) written.set(String(envelope.uuid), (written.get(String(envelope.uuid)) ?? 0) + 1)
+  const acked = run.outcomes.filter((o) => o.status === 200)
+  const missing = acked.flatMap((o) => o.uuids).filter((uuid) => !written.has(uuid))
+  assert.deepEqual(missing, [], 'every acknowledged event is in some instance log')
+  const failed = run.outcomes.length - acked.length
+  const twice = [...written.values()].filter((n) => n > 1).length
+  t.diagnostic(`${run.label}: ${run.outcomes.length} requests (${acked.length} acknowledged, ${failed} 5xx/errors), ${acked.length * 2} events acknowledged, all found in the logs; ${twice} written twice`)
+}
+
+/**
+ * 4 paced clients through the balancer; `fault` hits one instance 2 s in; traffic goes on
+ * 3 s past haproxy marking it down, then `recover` (if any) and 2 s more once it is up again.
+ */
+async function trafficAcrossFault(t: TestContext, options: { label: string; server: string; fault: () => void; recover?: () => void }): Promise<FaultRun> {
   const outcomes: Outcome[] = []
-  const victim = fleet.instances[2]!
-  let stopAt = Infinity
+  let running = true
   let sequence = 0
   const client = async (): Promise<void> => {
-    while (Date.now() < stopAt) {
+    while (running) {
       const n = sequence++
-      const events = [aBareEvent({ event: 'failover', uuid: randomUUID() }), aBareEvent({ event: 'failover', uuid: randomUUID() })]
+      const events = [aBareEvent({ event: `fault_${options.label}`, uuid: randomUUID() }), aBareEvent({ event: `fault_${options.label}`, uuid: randomUUID() })]
       const sentAt = Date.now()
       // A token per request: this test is about routing, not the shared rate limit.
-      const reply = await postJson(fleet.lb.url, '/batch', batch(`phc_failover_${n}`, events)).catch((err: Error) => err)
+      const reply = await postJson(fleet.lb.url, '/batch', batch(`phc_${options.label}_${n}`, events)).catch((err: Error) => err)
       const doneAt = Date.now()
       const uuids = events.map((e) => e.uuid)
       outcomes.push(reply instanceof Error ? { sentAt, doneAt, status: 0, uuids, error: reply.message } : { sentAt, doneAt, status: reply.status, uuids })
@@ -211,18 +242,27 @@ async function trafficAcrossKill(t: TestContext): Promise<{ outcomes: Outcome[];
   }
   const clients = Array.from({ length: 4 }, client)
   await sleep(2000)
-  const killAt = Date.now()
-  victim.child.kill('SIGKILL')
-  await eventually(async () => (await fleet.lb.serverStates()).capture3 !== 'UP', 10_000, 20)
-  const detectedMs = Date.now() - killAt
-  stopAt = Date.now() + 3000
+  const faultAt = Date.now()
+  options.fault()
+  await eventually(async () => (await fleet.lb.serverStates())[options.server] !== 'UP', 10_000, 20)
+  const downMs = Date.now() - faultAt
+  await sleep(3000)
+  let upMs: number | undefined
+  if (options.recover !== undefined) {
+    const recoverAt = Date.now()
+    options.recover()
+    await eventually(async () => (await fleet.lb.serverStates())[options.server] === 'UP', 10_000, 20)
+    upMs = Date.now() - recoverAt
+    await sleep(2000)
+  }
+  running = false
   await Promise.all(clients)
-  await victim.exited
   const latency = (from: number, to: number): string => summarise(outcomes.filter((o) => o.sentAt >= from && o.sentAt < to).map((o) => o.doneAt - o.sentAt))
-  t.diagnostic(`failover: haproxy marked the killed instance down ${detectedMs} ms after SIGKILL (checks every ${CHECK_INTERVAL_MS} ms, 2 to fall; window stated ${HEALTH_WINDOW_MS} ms)`)
-  t.diagnostic(`failover latency ms: before kill ${latency(0, killAt)}; kill → down ${latency(killAt, killAt + detectedMs)}; after ${latency(killAt + detectedMs, Infinity)}`)
-  assert.ok(detectedMs <= HEALTH_WINDOW_MS * 2, `marked down after ${detectedMs} ms`)
-  return { outcomes, killAt }
+  t.diagnostic(`${options.label}: haproxy marked ${options.server} down ${downMs} ms after the fault${upMs === undefined ? '' : `, up again ${upMs} ms after it answered`} (checks every ${CHECK_INTERVAL_MS} ms, 2 to fall, 2 to rise; window stated ${HEALTH_WINDOW_MS} ms)`)
+  t.diagnostic(`${options.label} latency ms: before ${latency(0, faultAt)}; fault → down ${latency(faultAt, faultAt + downMs)}; after ${latency(faultAt + downMs, Infinity)}`)
+  assert.ok(downMs <= HEALTH_WINDOW_MS * 2, `marked down after ${downMs} ms`)
+  if (upMs !== undefined) assert.ok(upMs <= HEALTH_WINDOW_MS * 2, `back up after ${upMs} ms`)
+  return { label: options.label, outcomes, faultAt }
 }
 
 function postFrom(localAddress: string, port: number, body: string): Promise<number> {
