@@ -4,7 +4,8 @@
  * scripts/lb-up.sh. Traffic goes to each instance directly and through the
  * balancer; what was written is read back from the three local logs.
  *
- * The tests run in order on one fleet, and the last one kills an instance.
+ * The tests run in order on one fleet; the last two hang one instance
+ * (SIGSTOP, then SIGCONT) and kill another (SIGKILL) under traffic.
  * Figures (counts, rates, latencies) are printed as test diagnostics.
  */
 import assert from 'node:assert/strict'

@@ -90,7 +90,11 @@ async function stopAll(started: { redis?: OwnRedis; instances: ServerProcess[]; 
   await started.lb?.stop().catch(() => undefined)
   await Promise.all(
     started.instances.map(async (server) => {
-      if (isRunning(server)) server.child.kill('SIGTERM')
+      // SIGCONT first: a test may have left an instance stopped (SIGSTOP), which would not see the SIGTERM.
+      if (isRunning(server)) {
+        server.child.kill('SIGCONT')
+        server.child.kill('SIGTERM')
+      }
       await exitOf(server, 15_000)
     }),
   )
