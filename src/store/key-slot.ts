@@ -29,10 +29,27 @@ function crc16(bytes: Uint8Array, start: number, end: number): number {
   return crc
 }
 
+/** The same over a string's char codes, for ASCII keys (every key capture writes bar odd tokens): no Buffer per key. */
+function crc16Ascii(key: string, start: number, end: number): number {
+  let crc = 0
+  for (let index = start; index < end; index++) crc = ((crc << 8) & 0xffff) ^ CRC_TABLE[((crc >> 8) ^ key.charCodeAt(index)) & 0xff]!
+  return crc
+}
+
 const OPEN = 0x7b // {
 const CLOSE = 0x7d // }
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/
 
 export function keySlot(key: string): number {
+  if (!NON_ASCII.test(key)) {
+    const open = key.indexOf('{')
+    if (open !== -1) {
+      const close = key.indexOf('}', open + 1)
+      if (close > open + 1) return crc16Ascii(key, open + 1, close) % SLOT_COUNT
+    }
+    return crc16Ascii(key, 0, key.length) % SLOT_COUNT
+  }
   const bytes = Buffer.from(key, 'utf8')
   const open = bytes.indexOf(OPEN)
   if (open !== -1) {

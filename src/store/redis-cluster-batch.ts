@@ -86,8 +86,8 @@ export function createRedisClusterBatch(cluster: Cluster, hooks: ClusterBatchHoo
       if (commands === undefined) byNode.set(node, (commands = []))
       commands.push(command)
     }
-    if (has.length > 0) splitBySlot(has, route, hasCommand, settleHas)
-    for (const [ttlMs, calls] of sets) splitBySlot(calls, route, (keys, done) => setCommand(keys, ttlMs, done), settleSet)
+    if (has.length > 0) new KeyTurn('has', 0, has, settleHas).route(route)
+    for (const [ttlMs, calls] of sets) new KeyTurn('set', ttlMs, calls, settleSet).route(route)
     for (const { slot, command } of singles) route(slot, command)
     has = []
     sets = new Map()
@@ -169,55 +169,78 @@ function failAll(cluster: Cluster, node: string, commands: readonly Command[]): 
 }
 
 /**
- * Lays the keys of every call end to end, groups their positions by slot and
- * routes one command per slot; once every slot has answered, hands each call
- * its own slice of the replies (or the first error among its keys).
+ * The keys of one turn's hasKeys calls (or setKeys calls of one ttl), laid end
+ * to end and grouped by slot, one SlotCommand per slot; once every slot has
+ * answered, each call gets its own slice of the replies, or the first error
+ * among its keys. Classes rather than closures: a turn can carry thousands of
+ * keys, and this runs once per slot.
  */
-function splitBySlot<T>(
-  calls: readonly KeyCall<T>[],
-  route: (slot: number, command: Command) => void,
-  makeCommand: (keys: string[], done: (err: Error | null, values: readonly unknown[]) => void) => Command,
-  settleCall: (call: KeyCall<T>, values: readonly unknown[], from: number) => void,
-): void {
-  const keys: string[] = []
-  for (const call of calls) for (const key of call.keys) keys.push(key)
-  const values = new Array<unknown>(keys.length)
-  const errors = new Array<Error | undefined>(keys.length)
-  const bySlot = new Map<number, number[]>()
-  for (let position = 0; position < keys.length; position++) {
-    const slot = keySlot(keys[position]!)
-    const positions = bySlot.get(slot)
-    if (positions === undefined) bySlot.set(slot, [position])
-    else positions.push(position)
+class KeyTurn<T> {
+  readonly keys: string[] = []
+  private readonly values: unknown[]
+  private readonly errors: (Error | undefined)[]
+  private pending = 0
+
+  constructor(
+    readonly op: 'has' | 'set',
+    readonly ttlMs: number,
+    private readonly calls: readonly KeyCall<T>[],
+    private readonly settleCall: (call: KeyCall<T>, values: readonly unknown[], from: number) => void,
+  ) {
+    for (const call of calls) for (const key of call.keys) this.keys.push(key)
+    this.values = new Array<unknown>(this.keys.length)
+    this.errors = new Array<Error | undefined>(this.keys.length)
   }
-  let pending = bySlot.size
-  const finish = (): void => {
+
+  route(route: (slot: number, command: Command) => void): void {
+    const bySlot = new Map<number, number[]>()
+    for (let position = 0; position < this.keys.length; position++) {
+      const slot = keySlot(this.keys[position]!)
+      const positions = bySlot.get(slot)
+      if (positions === undefined) bySlot.set(slot, [position])
+      else positions.push(position)
+    }
+    this.pending = bySlot.size
+    for (const [slot, positions] of bySlot) route(slot, new SlotCommand(this, positions))
+  }
+
+  slotAnswered(positions: readonly number[], err: Error | null, replies: readonly unknown[]): void {
+    for (let index = 0; index < positions.length; index++) {
+      if (err !== null) this.errors[positions[index]!] = err
+      else this.values[positions[index]!] = replies[index]
+    }
+    if (--this.pending === 0) this.finish()
+  }
+
+  private finish(): void {
     let from = 0
-    for (const call of calls) {
-      const failed = errors.slice(from, from + call.keys.length).find((err) => err !== undefined)
+    for (const call of this.calls) {
+      let failed: Error | undefined
+      for (let index = from; index < from + call.keys.length && failed === undefined; index++) failed = this.errors[index]
       if (failed !== undefined) call.reject(failed)
-      else settleCall(call, values, from)
+      else this.settleCall(call, this.values, from)
       from += call.keys.length
     }
   }
-  for (const [slot, positions] of bySlot) {
-    const done = (err: Error | null, replies: readonly unknown[]): void => {
-      positions.forEach((position, index) => (err !== null ? (errors[position] = err) : (values[position] = replies[index])))
-      if (--pending === 0) finish()
-    }
-    route(slot, makeCommand(positions.map((position) => keys[position]!), done))
+}
+
+/** The keys of one turn in one slot: one MGET; or one SET PX for a single key, one set-keys Lua call for several. */
+class SlotCommand implements Command {
+  constructor(private readonly turn: KeyTurn<unknown>, private readonly positions: number[]) {}
+
+  get op(): StoreOp {
+    return this.turn.op
   }
-}
 
-function hasCommand(keys: string[], done: (err: Error | null, values: readonly unknown[]) => void): Command {
-  return { op: 'has', add: (pipeline) => pipeline.mget(keys), settle: (err, value) => done(err, (value as unknown[] | undefined) ?? []) }
-}
+  add(pipeline: Pipeline): void {
+    const keys = this.positions.map((position) => this.turn.keys[position]!)
+    if (this.turn.op === 'has') pipeline.mget(keys)
+    else if (keys.length === 1) pipeline.set(keys[0]!, '1', 'PX', this.turn.ttlMs)
+    else pipeline.captureSetKeys(keys.length, keys, this.turn.ttlMs)
+  }
 
-function setCommand(keys: string[], ttlMs: number, done: (err: Error | null, values: readonly unknown[]) => void): Command {
-  return {
-    op: 'set',
-    add: (pipeline) => (keys.length === 1 ? pipeline.set(keys[0]!, '1', 'PX', ttlMs) : pipeline.captureSetKeys(keys.length, keys, ttlMs)),
-    settle: (err) => done(err, []),
+  settle(err: Error | null, value: unknown): void {
+    this.turn.slotAnswered(this.positions, err, this.turn.op === 'has' ? ((value as unknown[] | undefined) ?? []) : [])
   }
 }
 
