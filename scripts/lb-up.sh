@@ -135,7 +135,10 @@ until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then
     tail -n 20 "$DIR/haproxy.log" >&2 || true
-    die "no ready instance behind 127.0.0.1:$PORT within ${TIMEOUT}s (haproxy pid $(cat "$DIR/haproxy.pid") left running; lb-down.sh $DIR stops it)"
+    # A failed start leaves nothing running behind it.
+    kill -KILL "$(cat "$DIR/haproxy.pid")" 2>/dev/null || true
+    rm -f "$DIR/haproxy.pid"
+    die "no ready instance behind 127.0.0.1:$PORT within ${TIMEOUT}s; haproxy stopped"
   fi
   sleep 0.1
 done
