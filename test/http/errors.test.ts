@@ -7,6 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { startTestApp, type TestApp } from '../helpers/test-app.js'
 import { aBareEvent, anEvent, collect, connect, errorOf, parseRawReply, post, postJson, request, TOKEN, type Reply } from '../helpers/http-client.js'
@@ -26,6 +27,7 @@ const NOT_YET_REACHABLE: Partial<Record<CaptureCode, string>> = {
 }
 
 const KIB = 1024
+const DEBUG_TOKEN = 'errors-test-debug-ui-token'
 const env = {
   EVENT_BODY_SIZE: String(64 * KIB),
   EVENT_MAX_BYTES: String(8 * KIB),
@@ -33,6 +35,7 @@ const env = {
   RECORDING_MESSAGE_MAX_BYTES: String(16 * KIB),
   BODY_CHUNK_READ_TIMEOUT_MS: '200',
   CAPTURE_V1_MAX_COMPRESSED_BODY_BYTES: String(64 * KIB),
+  DEBUG_UI_TOKEN: DEBUG_TOKEN,
 }
 const rateEnv = { RATE_LIMIT_TOKEN_EVENTS_PER_SECOND: '1', RATE_LIMIT_TOKEN_BURST: '2' }
 
@@ -129,7 +132,25 @@ const CASES: readonly Case[] = [
   },
   { code: 'token_too_long', how: 'a 65-byte Bearer token', send: (t) => postJson(t.url, '/e/', aBareEvent(), { authorization: `Bearer ${'p'.repeat(65)}` }) },
   { code: 'invalid_gzip', how: 'a truncated gzip stream', send: (t) => post(t.url, '/batch', gzipSync(JSON.stringify([anEvent()])).subarray(0, 12)) },
+  { code: 'debug_unauthorized', how: 'the debug page without DEBUG_UI_TOKEN', send: (t) => request(t.url, '/_debug/', { headers: { authorization: 'Bearer not-the-debug-token' } }) },
+  { code: 'debug_viewers_full', how: 'a 17th debugger stream on one process', send: seventeenthStream },
 ]
+
+/** Opens the 16 debugger streams one process serves, asks for one more, then closes them. */
+async function seventeenthStream(t: TestApp): Promise<Reply> {
+  const open = await Promise.all(Array.from({ length: 16 }, () => new Promise<http.ClientRequest>((resolve, reject) => {
+    const req = http.get(`${t.url}/_debug/events`, { headers: { authorization: `Bearer ${DEBUG_TOKEN}` } }, (res) => {
+      assert.equal(res.statusCode, 200)
+      resolve(req)
+    })
+    req.on('error', reject)
+  })))
+  try {
+    return await request(t.url, '/_debug/events', { headers: { authorization: `Bearer ${DEBUG_TOKEN}` } })
+  } finally {
+    for (const req of open) req.destroy()
+  }
+}
 
 async function stalledV1Body(t: TestApp): Promise<Reply> {
   const socket = await connect(t.app.port)
