@@ -101,4 +101,16 @@ describe('debug stream with a viewer that stops reading', () => {
     assert.ok(delivered < EVENTS / 2, `delivered ${delivered} of ${EVENTS}: the stream buffered instead of dropping`)
     assert.equal(delivered + slowViewer + other, EVENTS, `delivered ${delivered} + skipped ${slowViewer} (slow) + ${other} (other)`)
   })
+
+  it('ends open streams on SIGTERM, so shutdown does not wait for the browser', async () => {
+    const stream = await openStalledStream(server.url)
+    const ended = new Promise<void>((resolve) => stream.res.once('close', () => resolve()))
+    stream.resume()
+    const started = Date.now()
+    server.child.kill('SIGTERM')
+    const exit = await exitOf(server, 15_000)
+    await ended
+    assert.equal(exit.code, 0)
+    assert.ok(Date.now() - started < 5000, `exit took ${Date.now() - started} ms`)
+  })
 })
