@@ -101,9 +101,14 @@ const events_ = {
     this.counts()
   },
 
+  /** Newest first by the time capture took the record: batches from different workers can arrive out of order. */
   render(record) {
     const rows = $('#rows')
-    rows.prepend(record.kind === 'refused' ? refusedRow(record) : eventRow(record))
+    const row = record.kind === 'refused' ? refusedRow(record) : eventRow(record)
+    row.dataset.at = String(record.at)
+    let before = rows.firstElementChild
+    while (before && Number(before.dataset.at) > record.at) before = before.nextElementSibling
+    rows.insertBefore(row, before)
     while (rows.childElementCount > MAX_ROWS) rows.lastElementChild.remove()
     this.shown++
     this.counts()

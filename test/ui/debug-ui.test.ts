@@ -133,6 +133,9 @@ describe('debug UI in Chromium, two workers', () => {
     await eventually('16 spread rows', async () => (await rowsOf(page, 'spread').count()) === 16)
     const workers = new Set(await rowsOf(page, 'spread').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-worker'))))
     assert.equal(workers.size, 2, `workers seen: ${[...workers].join(', ')}`)
+    // Newest first across workers too, although each worker's records arrive in its own batches.
+    const times = await page.locator('#rows li').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-at'))))
+    assert.deepEqual(times, [...times].sort((a, b) => b - a))
   })
 
   it('expands a row to the message as written to the sink: topic, key, headers and data pretty-printed', async () => {
@@ -170,7 +173,9 @@ describe('debug UI in Chromium, two workers', () => {
     assert.match(await tooLong.first().locator('.reason').innerText(), /200/)
     await rowsOf(page, 'expand_me').locator('.summary').click()
     await rowsOf(page, 'expand_me').locator('.summary').click()
+    await page.setViewportSize({ width: 1280, height: 1500 })
     await page.screenshot({ path: path.join(SCREENSHOTS, 'debug-events.png'), fullPage: false })
+    await page.setViewportSize({ width: 1280, height: 900 })
   })
 
   it('filters on the server by event name and distinct_id; an exact token filter reveals that token only', async () => {
