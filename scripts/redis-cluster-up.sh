@@ -20,7 +20,9 @@
 #   REDIS_CLUSTER_NODES=$(scripts/redis-cluster-up.sh "$TMPDIR/rc" 17000)
 # works. Installs the Debian package first when redis-server is missing.
 #
-# Environment: REDIS_START_TIMEOUT (seconds to wait for a healthy cluster, default 30).
+# Environment: REDIS_START_TIMEOUT (seconds to wait for a healthy cluster, default 30);
+# REDIS_CLUSTER_PASSWORD: when set, every node requires it (requirepass, and
+# masterauth for the replicas); the seed list stays host:port.
 set -euo pipefail
 log() { printf 'redis-cluster-up: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -33,6 +35,10 @@ DIR=$(cd "$1" && pwd)
 TIMEOUT=${REDIS_START_TIMEOUT:-30}
 NODE_TIMEOUT=${REDIS_CLUSTER_NODE_TIMEOUT_MS:-1500}
 PORTS=$(seq "$BASE" $((BASE + 5)))
+PASSWORD=${REDIS_CLUSTER_PASSWORD:-}
+AUTH=()
+[ -z "$PASSWORD" ] || AUTH=(-a "$PASSWORD" --no-auth-warning)
+cli() { redis-cli "${AUTH[@]}" "$@"; }
 
 if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
   log "redis-server not found; installing the Debian package"
@@ -75,6 +81,7 @@ cluster-port $((port + 6))
 cluster-node-timeout $NODE_TIMEOUT
 cluster-require-full-coverage no
 EOF
+  [ -z "$PASSWORD" ] || printf 'requirepass "%s"\nmasterauth "%s"\n' "$PASSWORD" "$PASSWORD" >>"$node/redis.conf"
   redis-server "$node/redis.conf" || die "redis-server on port $port did not start; see $node/redis.log"
   seeds+=("127.0.0.1:$port")
 done
@@ -90,16 +97,16 @@ wait_for() {  # wait_for DESCRIPTION COMMAND...: retries COMMAND until it succee
     sleep 0.1
   done
 }
-answers() { for port in $PORTS; do [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)" = PONG ] || return 1; done; }
+answers() { for port in $PORTS; do [ "$(cli -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)" = PONG ] || return 1; done; }
 wait_for "not every node answered PING" answers
 
-redis-cli --cluster create "${seeds[@]}" --cluster-replicas 1 --cluster-yes >"$DIR/create.log" 2>&1 \
+cli --cluster create "${seeds[@]}" --cluster-replicas 1 --cluster-yes >"$DIR/create.log" 2>&1 \
   || { cat "$DIR/create.log" >&2; die "redis-cli --cluster create failed"; }
 
 cluster_ok() {
   local info
   for port in $PORTS; do
-    info=$(redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | tr -d '\r') || return 1
+    info=$(cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | tr -d '\r') || return 1
     grep -q '^cluster_state:ok$' <<<"$info" || return 1
     grep -q '^cluster_slots_ok:16384$' <<<"$info" || return 1
     grep -q '^cluster_known_nodes:6$' <<<"$info" || return 1
@@ -108,7 +115,7 @@ cluster_ok() {
 replicas_linked() {
   local role
   for port in $PORTS; do
-    role=$(redis-cli -h 127.0.0.1 -p "$port" info replication 2>/dev/null | tr -d '\r') || return 1
+    role=$(cli -h 127.0.0.1 -p "$port" info replication 2>/dev/null | tr -d '\r') || return 1
     grep -q '^role:slave$' <<<"$role" || continue
     grep -q '^master_link_status:up$' <<<"$role" || return 1
   done

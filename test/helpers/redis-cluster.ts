@@ -37,20 +37,22 @@ export interface OwnRedisCluster {
   stop(): Promise<void>
 }
 
-export async function ownRedisCluster(): Promise<OwnRedisCluster> {
+/** `password`: every node requires it (REDIS_CLUSTER_PASSWORD of the script). */
+export async function ownRedisCluster(options: { password?: string } = {}): Promise<OwnRedisCluster> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'capture-redis-cluster-'))
   const base = await freePortRun(PORTS_USED)
   const ports = Array.from({ length: 6 }, (_, index) => base + index)
   const clients: (Redis | Cluster)[] = []
   const pidOf = async (port: number): Promise<number> => Number((await readFile(path.join(dir, String(port), 'redis.pid'), 'utf8')).trim())
   const node = (port: number): Redis => {
-    const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: false })
+    const client = new Redis({ host: '127.0.0.1', port, password: options.password, maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: false })
     client.on('error', () => {})
     clients.push(client)
     return client
   }
   try {
-    await run(path.join(SCRIPTS, 'redis-cluster-up.sh'), [dir, String(base)])
+    const env = options.password === undefined ? process.env : { ...process.env, REDIS_CLUSTER_PASSWORD: options.password }
+    await run(path.join(SCRIPTS, 'redis-cluster-up.sh'), [dir, String(base)], { env })
   } catch (err) {
     await run(path.join(SCRIPTS, 'redis-cluster-down.sh'), [dir]).catch(() => undefined)
     throw new Error(`scripts/redis-cluster-up.sh failed; these tests need Debian's redis-server: ${(err as { stderr?: string }).stderr ?? String(err)}`)
@@ -87,7 +89,7 @@ export async function ownRedisCluster(): Promise<OwnRedisCluster> {
     },
     node,
     client() {
-      const cluster = new Cluster([{ host: '127.0.0.1', port: base }], { redisOptions: { maxRetriesPerRequest: 1 } })
+      const cluster = new Cluster([{ host: '127.0.0.1', port: base }], { redisOptions: { maxRetriesPerRequest: 1, password: options.password } })
       cluster.on('error', () => {})
       clients.push(cluster)
       return cluster
