@@ -66,7 +66,11 @@ export function matches(record: TapRecord, filter: ViewerFilter): boolean {
     if (filter.event !== undefined || filter.distinctId !== undefined) return false
     return filter.token === undefined || filter.token === record.token
   }
-  const { headers } = record
+  return matchesHeaders(record.headers, filter)
+}
+
+/** A message's headers carry its token, event and distinct_id (every sink message has them). */
+export function matchesHeaders(headers: Readonly<Record<string, string>>, filter: ViewerFilter): boolean {
   return (filter.token === undefined || filter.token === headers.token)
     && (filter.event === undefined || filter.event === headers.event)
     && (filter.distinctId === undefined || filter.distinctId === headers.distinct_id)

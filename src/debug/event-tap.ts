@@ -13,7 +13,7 @@
  */
 import type { PreparedMessage } from '../pipeline/ports.js'
 import type { Millis } from '../units.js'
-import { matchesAny, VALUE_MAX_CHARS, type TapBatch, type TapRecord, type TappedRefusal, type ViewerFilter } from './debug-records.js'
+import { matchesAny, matchesHeaders, VALUE_MAX_CHARS, type TapBatch, type TapRecord, type TappedRefusal, type ViewerFilter } from './debug-records.js'
 
 export type RefusalInfo = Omit<TappedRefusal, 'kind' | 'at' | 'worker'>
 
@@ -46,15 +46,15 @@ export class EventTap {
     } else if (!this.active) this.stop()
   }
 
-  /** Messages the sink has made durable. */
+  /** Messages the sink has made durable. Over the cap a message costs a filter check and a count, no allocation. */
   offerMessages(messages: readonly PreparedMessage[]): void {
     try {
       const at = this.deps.clock()
       for (const message of messages) {
+        if (!this.wants(message.headers) || !this.admit(at)) continue
         const truncated = message.value.length > VALUE_MAX_CHARS
         const value = truncated ? message.value.slice(0, VALUE_MAX_CHARS) : message.value
-        const record: TapRecord = { kind: 'event', at, worker: this.options.worker, topic: message.topic, key: message.key, headers: message.headers, value, valueLength: message.value.length, truncated }
-        this.take(record, at)
+        this.pending.push({ kind: 'event', at, worker: this.options.worker, topic: message.topic, key: message.key, headers: message.headers, value, valueLength: message.value.length, truncated })
       }
     } catch {
       // The debugger is best effort; the request it watched has succeeded.
@@ -64,7 +64,8 @@ export class EventTap {
   offerRefusal(refusal: RefusalInfo): void {
     try {
       const at = this.deps.clock()
-      this.take({ kind: 'refused', at, worker: this.options.worker, ...refusal }, at)
+      const record: TapRecord = { kind: 'refused', at, worker: this.options.worker, ...refusal }
+      if (matchesAny(record, this.filters) && this.admit(at)) this.pending.push(record)
     } catch {
       // As above: never fail the reply over the debugger.
     }
@@ -75,8 +76,14 @@ export class EventTap {
     this.active = false
   }
 
-  private take(record: TapRecord, at: number): void {
-    if (!matchesAny(record, this.filters)) return
+  /** Some viewer's filter matches these headers (a plain loop: no closure per message). */
+  private wants(headers: Readonly<Record<string, string>>): boolean {
+    for (const filter of this.filters) if (matchesHeaders(headers, filter)) return true
+    return false
+  }
+
+  /** The per-second cap: true when one more record fits in this second, else it is counted as skipped. */
+  private admit(at: number): boolean {
     const second = Math.floor(at / 1000)
     if (second !== this.second) {
       this.second = second
@@ -84,10 +91,10 @@ export class EventTap {
     }
     if (this.takenThisSecond >= this.options.perSecond) {
       this.skipped++
-      return
+      return false
     }
     this.takenThisSecond++
-    this.pending.push(record)
+    return true
   }
 
   private flush(): void {
