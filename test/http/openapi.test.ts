@@ -3,15 +3,16 @@
  * `/openapi.json` serves the file byte for byte; every path answers the
  * methods the document gives it and 405 to the others; and every request
  * example the document shows is accepted as it stands (200), so the examples
- * are real payloads, not prose.
+ * are real payloads, not prose; the debug stream and ops snapshot carry
+ * exactly the fields their schemas declare.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import type { OutgoingHttpHeaders } from 'node:http'
+import http, { type OutgoingHttpHeaders } from 'node:http'
 import { OPENAPI_FILE } from '../../src/http/openapi-route.js'
 import { startTestApp, type TestApp } from '../helpers/test-app.js'
-import { json, request, TOKEN, type Reply } from '../helpers/http-client.js'
+import { anEvent, json, postJson, request, TOKEN, type Reply } from '../helpers/http-client.js'
 import { HTTP_METHODS, OPENAPI_BYTES, openapi, operations, resolve, type Node, type Operation } from '../helpers/openapi.js'
 
 const DEBUG_TOKEN = 'openapi-test-debug-token-0123456789'
@@ -60,6 +61,39 @@ function samples({ operation }: Operation): Sample[] {
   return found
 }
 
+/** The first `event: <kind>` message of the debug stream, parsed, once `send` has run after the stream opened. */
+function firstStreamMessage(url: string, kind: string, send: () => Promise<unknown>): Promise<Node> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${url}/_debug/events`, { headers: { authorization: `Bearer ${DEBUG_TOKEN}` } }, (res) => {
+      let text = ''
+      let sent = false
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk
+        if (!sent && text.includes(': connected')) {
+          sent = true
+          send().catch(reject)
+        }
+        const match = new RegExp(`event: ${kind}\ndata: (.*)\n\n`).exec(text)
+        if (match) {
+          clearTimeout(timer)
+          req.destroy()
+          resolve(JSON.parse(match[1]!) as Node)
+        }
+      })
+    })
+    const timer = setTimeout(() => {
+      req.destroy()
+      reject(new Error(`no ${kind} message on the debug stream within 10 s`))
+    }, 10_000)
+    req.on('error', (err) => {
+      if (!req.destroyed) reject(err)
+    })
+  })
+}
+
+/** The property names a component schema declares, sorted. */
+const declared = (schema: string): string[] => Object.keys(resolve({ $ref: `#/components/schemas/${schema}` }).properties as Node).sort()
+
 describe('the OpenAPI description', () => {
   let t: TestApp
   before(async () => {
@@ -105,6 +139,24 @@ describe('the OpenAPI description', () => {
     const v1 = await request(t.url, '/i/v1/analytics/events', { method: 'GET' })
     assert.equal(v1.status, 405)
     assert.equal(json(v1).error, 'method_not_allowed')
+  })
+
+  it('describes the debug stream\'s event messages with exactly the fields the server sends', async () => {
+    const message = await firstStreamMessage(t.url, 'event', () => postJson(t.url, '/batch', { api_key: TOKEN, batch: [anEvent()] }))
+    assert.deepEqual(Object.keys(message).sort(), declared('DebugEvent'))
+  })
+
+  it('describes the debug stream\'s refusal messages with the fields the server sends', async () => {
+    const message = await firstStreamMessage(t.url, 'refused', () => request(t.url, '/batch', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{' }))
+    const required = resolve({ $ref: '#/components/schemas/DebugRefusal' }).required as string[]
+    assert.deepEqual(Object.keys(message).filter((key) => !declared('DebugRefusal').includes(key)), [])
+    assert.deepEqual(required.filter((key) => !(key in message)), [])
+  })
+
+  it('describes the operations snapshot with exactly the fields the server sends', async () => {
+    const reply = await request(t.url, '/_debug/ops.json', { headers: { authorization: `Bearer ${DEBUG_TOKEN}` } })
+    assert.equal(reply.status, 200)
+    assert.deepEqual(Object.keys(json(reply)).sort(), declared('DebugOps'))
   })
 
   for (const op of operations().filter((candidate) => samples(candidate).length > 0)) {
