@@ -20,13 +20,12 @@
  */
 import { Cluster, type Redis } from 'ioredis'
 import type { Logger } from '../observability/logger.js'
-import type { Metrics } from '../observability/metrics.js'
 import type { Millis } from '../units.js'
 import { keySlot } from './key-slot.js'
 import { createRedisClusterBatch } from './redis-cluster-batch.js'
 import { watchCluster } from './redis-cluster-health.js'
 import { SET_KEYS, TAKE_TOKENS } from './redis-scripts.js'
-import { takeArgs, toVerdict } from './redis-store.js'
+import { connectionOptions, prefixedKeyCalls, quitOrDisconnect, reconnectDelay, takeArgs, toVerdict, type RedisCommonOptions, type RedisStoreDeps } from './redis-store-parts.js'
 import type { Store } from './store.js'
 
 export interface ClusterSeed {
@@ -34,24 +33,15 @@ export interface ClusterSeed {
   readonly port: number
 }
 
-export interface RedisClusterStoreOptions {
+export interface RedisClusterStoreOptions extends RedisCommonOptions {
   readonly nodes: readonly ClusterSeed[]
   readonly username?: string
   readonly password?: string
-  readonly keyPrefix: string
-  readonly connectTimeout: Millis
-  readonly responseTimeout: Millis
 }
 
-export interface RedisClusterStoreDeps {
-  readonly logger: Logger
-  readonly metrics: Pick<Metrics, 'storeOpDuration' | 'storeConnected'>
-}
-
-const RECONNECT_MAX_DELAY_MS = 2000
 const SLOTS_REFRESH_EVERY_MS = 1000
 
-export async function createRedisClusterStore(deps: RedisClusterStoreDeps, options: RedisClusterStoreOptions): Promise<Store> {
+export async function createRedisClusterStore(deps: RedisStoreDeps, options: RedisClusterStoreOptions): Promise<Store> {
   const cluster = new Cluster(options.nodes.map((node) => ({ ...node })), {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -60,16 +50,12 @@ export async function createRedisClusterStore(deps: RedisClusterStoreDeps, optio
     scaleReads: 'master',
     slotsRefreshInterval: SLOTS_REFRESH_EVERY_MS,
     slotsRefreshTimeout: options.responseTimeout,
-    clusterRetryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), RECONNECT_MAX_DELAY_MS),
+    clusterRetryStrategy: reconnectDelay,
     redisOptions: {
+      ...connectionOptions(options.connectTimeout),
       username: options.username,
       password: options.password,
-      connectTimeout: options.connectTimeout,
       // No commandTimeout: the batch bounds each pipeline with one timer; one per command cost a timer per key.
-      maxRetriesPerRequest: 0,
-      disableClientInfo: true,
-      protocol: 2,
-      connectionName: 'capture',
     },
   })
   // The batch writes on each master's own connection, so the scripts are defined there, as each connection is made.
@@ -88,12 +74,7 @@ export async function createRedisClusterStore(deps: RedisClusterStoreDeps, optio
 
   return {
     kind: 'redis',
-    hasKeys(keys) {
-      return keys.length === 0 ? Promise.resolve([]) : batch.hasKeys(keys.map((key) => prefix + key))
-    },
-    setKeys(keys, ttl) {
-      return keys.length === 0 ? Promise.resolve() : batch.setKeys(keys.map((key) => prefix + key), ttl)
-    },
+    ...prefixedKeyCalls(batch, prefix),
     async takeTokens(takes, nowMs) {
       if (takes.length === 0) return { allowed: true }
       const args = takeArgs(takes, prefix, nowMs)
@@ -111,11 +92,7 @@ export async function createRedisClusterStore(deps: RedisClusterStoreDeps, optio
     health: () => health.report(),
     async close() {
       health.close()
-      try {
-        await cluster.quit()
-      } catch {
-        cluster.disconnect()
-      }
+      await quitOrDisconnect(cluster)
     },
   }
 }

@@ -10,42 +10,26 @@
  */
 import { Redis } from 'ioredis'
 import type { HealthReport } from '../observability/health.js'
-import type { Logger } from '../observability/logger.js'
-import type { Metrics } from '../observability/metrics.js'
-import { ms, type Millis } from '../units.js'
 import { createRedisBatch } from './redis-batch.js'
 import { SET_KEYS, TAKE_TOKENS } from './redis-scripts.js'
-import type { BucketTake, Store, TakeVerdict } from './store.js'
+import { connectionOptions, prefixedKeyCalls, quitOrDisconnect, reconnectDelay, takeArgs, toVerdict, type RedisCommonOptions, type RedisStoreDeps } from './redis-store-parts.js'
+import type { Store } from './store.js'
 
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends RedisCommonOptions {
   readonly url: string
-  readonly keyPrefix: string
-  readonly connectTimeout: Millis
-  readonly responseTimeout: Millis
 }
 
-export interface RedisStoreDeps {
-  readonly logger: Logger
-  readonly metrics: Pick<Metrics, 'storeOpDuration' | 'storeConnected'>
-}
-
-const RECONNECT_MAX_DELAY_MS = 2000
 const ERROR_LOG_EVERY_MS = 10_000
 
 export async function createRedisStore(deps: RedisStoreDeps, options: RedisStoreOptions): Promise<Store> {
   const client = new Redis(options.url, {
+    ...connectionOptions(options.connectTimeout),
     lazyConnect: true,
     // redis-batch.ts pipelines (and merges) the calls of each turn itself.
     enableAutoPipelining: false,
     enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: options.connectTimeout,
     commandTimeout: options.responseTimeout,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), RECONNECT_MAX_DELAY_MS),
-    disableClientInfo: true,
-    // RESP2: we need no RESP3 types, and its replies are a little cheaper to parse.
-    protocol: 2,
-    connectionName: 'capture',
+    retryStrategy: reconnectDelay,
     scripts: {
       captureTakeTokens: { lua: TAKE_TOKENS },
       captureSetKeys: { lua: SET_KEYS },
@@ -63,12 +47,7 @@ export async function createRedisStore(deps: RedisStoreDeps, options: RedisStore
 
   return {
     kind: 'redis',
-    hasKeys(keys) {
-      return keys.length === 0 ? Promise.resolve([]) : batch.hasKeys(keys.map((key) => prefix + key))
-    },
-    setKeys(keys, ttl) {
-      return keys.length === 0 ? Promise.resolve() : batch.setKeys(keys.map((key) => prefix + key), ttl)
-    },
+    ...prefixedKeyCalls(batch, prefix),
     async takeTokens(takes, nowMs) {
       if (takes.length === 0) return { allowed: true }
       const args = takeArgs(takes, prefix, nowMs)
@@ -81,26 +60,9 @@ export async function createRedisStore(deps: RedisStoreDeps, options: RedisStore
     health: () => connection.report(),
     async close() {
       connection.markClosing()
-      try {
-        await client.quit()
-      } catch {
-        client.disconnect()
-      }
+      await quitOrDisconnect(client)
     },
   }
-}
-
-/** Keys then arguments in one array: ioredis flattens it, so a huge batch never goes through a JS spread. */
-export function takeArgs(takes: readonly BucketTake[], prefix: string, nowMs: number): (string | number)[] {
-  const keysThenArgs: (string | number)[] = takes.map((take) => prefix + take.key)
-  keysThenArgs.push(Math.round(nowMs))
-  for (const take of takes) keysThenArgs.push(take.perSecond, take.burst, take.cost)
-  return keysThenArgs
-}
-
-/** The TAKE_TOKENS reply {index (1-based, 0 = all paid), waitMs} as a verdict. */
-export function toVerdict(index: number, waitMs: number): TakeVerdict {
-  return index === 0 ? { allowed: true } : { allowed: false, index: index - 1, retryAfter: ms(waitMs) }
 }
 
 /** Tracks the connection for health and logs each transition once (errors at most every 10 s). */
