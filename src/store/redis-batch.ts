@@ -15,15 +15,7 @@
 import type { ChainableCommander, Redis } from 'ioredis'
 import type { StoreOp } from '../observability/metrics.js'
 import type { Millis } from '../units.js'
-
-interface Waiter<T> {
-  resolve(value: T): void
-  reject(err: Error): void
-}
-
-interface HasCall extends Waiter<boolean[]> {
-  readonly keys: readonly string[]
-}
+import { atEndOfTurn, keysOf, queueKeyCall, setCallsFor, type KeyCall } from './turn-queue.js'
 
 /** A call sent as its own command in the pipeline (take, members). */
 interface SingleCall {
@@ -48,19 +40,12 @@ export interface RedisBatch {
 type Settle = (err: Error | null, value: unknown) => void
 
 export function createRedisBatch(client: Redis, observe: (op: StoreOp, seconds: number) => void): RedisBatch {
-  let has: HasCall[] = []
-  let sets = new Map<number, { keys: string[]; waiters: Waiter<void>[] }>()
+  let has: KeyCall<boolean[]>[] = []
+  let sets = new Map<number, KeyCall<void>[]>()
   let singles: SingleCall[] = []
-  let scheduled = false
-
-  const schedule = (): void => {
-    if (scheduled) return
-    scheduled = true
-    setImmediate(flush)
-  }
+  const schedule = atEndOfTurn(flush)
 
   function flush(): void {
-    scheduled = false
     const pipeline = client.pipeline() as ChainableCommander & ScriptCommands
     const settlers: Settle[] = []
     const ops: StoreOp[] = []
@@ -68,8 +53,8 @@ export function createRedisBatch(client: Redis, observe: (op: StoreOp, seconds: 
       settlers.push(addHas(pipeline, has))
       ops.push('has')
     }
-    for (const [ttl, group] of sets) {
-      settlers.push(addSet(pipeline, ttl, group.keys, group.waiters))
+    for (const [ttlMs, calls] of sets) {
+      settlers.push(addSet(pipeline, ttlMs, calls))
       ops.push('set')
     }
     for (const call of singles) {
@@ -95,22 +80,8 @@ export function createRedisBatch(client: Redis, observe: (op: StoreOp, seconds: 
   }
 
   return {
-    hasKeys(keys) {
-      return new Promise((resolve, reject) => {
-        has.push({ keys, resolve, reject })
-        schedule()
-      })
-    },
-    setKeys(keys, ttl) {
-      return new Promise((resolve, reject) => {
-        const ttlMs = Math.max(1, Math.round(ttl))
-        let group = sets.get(ttlMs)
-        if (group === undefined) sets.set(ttlMs, (group = { keys: [], waiters: [] }))
-        for (const key of keys) group.keys.push(key)
-        group.waiters.push({ resolve, reject })
-        schedule()
-      })
-    },
+    hasKeys: (keys) => queueKeyCall(has, keys, schedule),
+    setKeys: (keys, ttl) => queueKeyCall(setCallsFor(sets, ttl), keys, schedule),
     single<T>(op: StoreOp, add: (pipeline: ChainableCommander & ScriptCommands) => void) {
       return new Promise<T>((resolve, reject) => {
         singles.push({ op, add: add as SingleCall['add'], settle: (err, value) => (err ? reject(err) : resolve(value as T)) })
@@ -121,10 +92,8 @@ export function createRedisBatch(client: Redis, observe: (op: StoreOp, seconds: 
 }
 
 /** One MGET for every hasKeys of the turn; each caller gets its own slice back. */
-function addHas(pipeline: ChainableCommander, calls: readonly HasCall[]): Settle {
-  const all: string[] = []
-  for (const call of calls) for (const key of call.keys) all.push(key)
-  pipeline.mget(all)
+function addHas(pipeline: ChainableCommander, calls: readonly KeyCall<boolean[]>[]): Settle {
+  pipeline.mget(keysOf(calls))
   return (err, value) => {
     if (err !== null) return calls.forEach((call) => call.reject(err))
     const values = value as (string | null)[]
@@ -137,7 +106,9 @@ function addHas(pipeline: ChainableCommander, calls: readonly HasCall[]): Settle
   }
 }
 
-function addSet(pipeline: ChainableCommander & ScriptCommands, ttlMs: number, keys: string[], waiters: readonly Waiter<void>[]): Settle {
+/** One set-keys Lua call for every setKeys of the turn with this ttl. */
+function addSet(pipeline: ChainableCommander & ScriptCommands, ttlMs: number, calls: readonly KeyCall<void>[]): Settle {
+  const keys = keysOf(calls)
   pipeline.captureSetKeys(keys.length, keys, ttlMs)
-  return (err) => waiters.forEach((waiter) => (err !== null ? waiter.reject(err) : waiter.resolve()))
+  return (err) => calls.forEach((call) => (err !== null ? call.reject(err) : call.resolve()))
 }

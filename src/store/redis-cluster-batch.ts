@@ -31,6 +31,7 @@ import type { StoreOp } from '../observability/metrics.js'
 import type { Millis } from '../units.js'
 import { keySlot } from './key-slot.js'
 import type { ScriptCommands } from './redis-batch.js'
+import { atEndOfTurn, keysOf, queueKeyCall, setCallsFor, type KeyCall } from './turn-queue.js'
 
 type Pipeline = ChainableCommander & ScriptCommands
 
@@ -39,13 +40,6 @@ interface Command {
   readonly op: StoreOp
   add(pipeline: Pipeline): void
   settle(err: Error | null, value: unknown): void
-}
-
-/** A hasKeys or setKeys call waiting for the per-slot commands that carry its keys. */
-interface KeyCall<T> {
-  readonly keys: readonly string[]
-  resolve(value: T): void
-  reject(err: Error): void
 }
 
 export interface RedisClusterBatch {
@@ -65,16 +59,9 @@ export function createRedisClusterBatch(cluster: Cluster, hooks: ClusterBatchHoo
   let has: KeyCall<boolean[]>[] = []
   let sets = new Map<number, KeyCall<void>[]>()
   let singles: { slot: number; command: Command }[] = []
-  let scheduled = false
-
-  const schedule = (): void => {
-    if (scheduled) return
-    scheduled = true
-    setImmediate(flush)
-  }
+  const schedule = atEndOfTurn(flush)
 
   function flush(): void {
-    scheduled = false
     const byNode = new Map<string, Command[]>()
     const route = (slot: number, command: Command): void => {
       const node = cluster.slots[slot]?.[0]
@@ -102,21 +89,8 @@ export function createRedisClusterBatch(cluster: Cluster, hooks: ClusterBatchHoo
   }
 
   return {
-    hasKeys(keys) {
-      return new Promise((resolve, reject) => {
-        has.push({ keys, resolve, reject })
-        schedule()
-      })
-    },
-    setKeys(keys, ttl) {
-      return new Promise((resolve, reject) => {
-        const ttlMs = Math.max(1, Math.round(ttl))
-        let calls = sets.get(ttlMs)
-        if (calls === undefined) sets.set(ttlMs, (calls = []))
-        calls.push({ keys, resolve, reject })
-        schedule()
-      })
-    },
+    hasKeys: (keys) => queueKeyCall(has, keys, schedule),
+    setKeys: (keys, ttl) => queueKeyCall(setCallsFor(sets, ttl), keys, schedule),
     single<T>(op: StoreOp, slot: number, add: (pipeline: Pipeline) => void) {
       return new Promise<T>((resolve, reject) => {
         singles.push({ slot, command: { op, add, settle: (err, value) => (err ? reject(err) : resolve(value as T)) } })
@@ -176,7 +150,7 @@ function failAll(cluster: Cluster, node: string, commands: readonly Command[]): 
  * keys, and this runs once per slot.
  */
 class KeyTurn<T> {
-  readonly keys: string[] = []
+  readonly keys: string[]
   private readonly values: unknown[]
   private readonly errors: (Error | undefined)[]
   private pending = 0
@@ -187,7 +161,7 @@ class KeyTurn<T> {
     private readonly calls: readonly KeyCall<T>[],
     private readonly settleCall: (call: KeyCall<T>, values: readonly unknown[], from: number) => void,
   ) {
-    for (const call of calls) for (const key of call.keys) this.keys.push(key)
+    this.keys = keysOf(calls)
     this.values = new Array<unknown>(this.keys.length)
     this.errors = new Array<Error | undefined>(this.keys.length)
   }
