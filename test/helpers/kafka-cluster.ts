@@ -18,6 +18,7 @@ import { promisify } from 'node:util'
 import { randomUUID } from 'node:crypto'
 import { loadRdKafka, type RdConsumer } from '../../src/sinks/kafka/rdkafka-module.js'
 import { eventually } from './kafka.js'
+import { isAlive } from './processes.js'
 
 const run = promisify(execFile)
 const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -126,15 +127,6 @@ async function connectMetadataClient(hosts: string): Promise<RdConsumer> {
   consumer.on('event.error', () => undefined)
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())))
   return consumer
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** A port P with P..P+count-1 free on 127.0.0.1, in 20000–31999 (below the ephemeral range, so restarts can rebind). */

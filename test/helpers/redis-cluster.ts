@@ -11,10 +11,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { Cluster, Redis } from 'ioredis'
+import { killAndWait } from './processes.js'
 
 const run = promisify(execFile)
 const SCRIPTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts')
@@ -76,9 +76,7 @@ export async function ownRedisCluster(options: { password?: string } = {}): Prom
       throw new Error(`no live node knows the master of slot ${slot}`)
     },
     async kill(port) {
-      const pid = await pidOf(port)
-      process.kill(pid, 'SIGKILL')
-      while (isAlive(pid)) await sleep(20)
+      await killAndWait(await pidOf(port))
     },
     async restart(port) {
       await new Promise<void>((resolve, reject) => {
@@ -99,15 +97,6 @@ export async function ownRedisCluster(options: { password?: string } = {}): Prom
       await run(path.join(SCRIPTS, 'redis-cluster-down.sh'), [dir])
       await rm(dir, { recursive: true, force: true })
     },
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 

@@ -17,6 +17,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { anEvent, eventually, postJson } from '../helpers/http-client.js'
+import { isAlive, tryKill } from '../helpers/processes.js'
 import { exitOf, spawnServer, type ServerCommand, type ServerProcess } from '../helpers/server-process.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -59,23 +60,6 @@ function processTree(root: number): number[] {
     for (const [pid, parent] of parentOf) if (parent === tree[i]) tree.push(pid)
   }
   return tree
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-function tryKill(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL')
-  } catch {
-    // already gone
-  }
 }
 
 function portAccepts(port: number): Promise<boolean> {
