@@ -9,7 +9,7 @@ import { EnvReader } from '../../config/env-parsers.js'
 import { readKafkaConfig } from '../../config/kafka-config.js'
 import { CaptureError } from '../../errors/capture-error.js'
 import type { PreparedMessage } from '../../pipeline/ports.js'
-import { BrokerReachability, brokersUp } from './broker-reachability.js'
+import { BrokerReachability, brokersUp, CONFIRM_MS } from './broker-reachability.js'
 import { deliveryErrorCause, publishError, RD } from './delivery-errors.js'
 import { producerSettings } from './producer-config.js'
 import { PublishTracker, type SendResult } from './publish-tracker.js'
@@ -126,20 +126,45 @@ describe('BrokerReachability', () => {
     assert.equal(brokersUp('not json'), 0)
   })
 
-  it('goes down on statistics without an UP broker or an all-brokers-down error, and up on a delivery', () => {
+  it('goes down on two "no broker up" observations CONFIRM_MS apart, and up at once on an UP broker or a delivery', () => {
     let now = 1000
     const changes: boolean[] = []
     const reachability = new BrokerReachability(() => now, (reachable) => changes.push(reachable))
+    const noneUp = JSON.stringify({ brokers: { 'a/1': { state: 'CONNECT' }, 'b/2': { state: 'DOWN' } } })
     assert.equal(reachability.isReachable(), false)
     reachability.onConnected()
     now = 2000
     reachability.onClientError('1/1 brokers are down')
+    assert.equal(reachability.isReachable(), true, 'one observation is not enough')
+    now = 2000 + CONFIRM_MS - 1
+    reachability.onStats(noneUp)
+    assert.equal(reachability.isReachable(), true, 'a second observation too soon after the first')
+    now = 2000 + CONFIRM_MS
+    reachability.onStats(noneUp)
     assert.equal(reachability.isReachable(), false)
-    assert.equal(reachability.report().sinceMs, 2000)
+    assert.equal(reachability.report().sinceMs, 2000 + CONFIRM_MS)
     reachability.onDelivered()
-    reachability.onStats(JSON.stringify({ brokers: { 'a/1': { state: 'CONNECT' } } }))
-    reachability.onClientError('all broker connections are down')
-    assert.deepEqual(changes, [true, false, true, false])
+    assert.equal(reachability.isReachable(), true)
+    assert.deepEqual(changes, [true, false, true])
+  })
+
+  it('does not count one moment without an UP connection (a dead leader, the next broker not yet connected) as unreachable', () => {
+    let now = 1000
+    const reachability = new BrokerReachability(() => now)
+    reachability.onConnected()
+    reachability.onStats(JSON.stringify({ brokers: { 'a/1': { state: 'DOWN' }, 'b/2': { state: 'INIT' } } }))
+    now += 1000
+    reachability.onStats(JSON.stringify({ brokers: { 'a/1': { state: 'DOWN' }, 'b/2': { state: 'UP' } } }))
+    now += 1000
+    reachability.onClientError('2/3 brokers are down')
+    assert.equal(reachability.isReachable(), true, 'the UP broker in between started the count again')
+  })
+
+  it('is unreachable at once on a failed connect, and stays so on "no broker up"', () => {
+    const reachability = new BrokerReachability(() => 0)
+    reachability.onConnectFailed('timed out')
+    reachability.onStats(JSON.stringify({ brokers: {} }))
+    assert.equal(reachability.isReachable(), false)
   })
 })
 
