@@ -7,27 +7,19 @@
 # haproxy before signalling it. Exits 0 when nothing was running.
 set -euo pipefail
 log() { printf 'lb-down: %s\n' "$*" >&2; }
+# shellcheck source=lib/stop-pid.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/stop-pid.sh"
 
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 DIR=$1
 PIDFILE="$DIR/haproxy.pid"
 [ -f "$PIDFILE" ] || { log "no $PIDFILE; nothing to stop"; exit 0; }
 PID=$(cat "$PIDFILE" 2>/dev/null || true)
-is_haproxy_pid() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q 'haproxy'; }
-if ! [[ $PID =~ ^[0-9]+$ ]] || ! is_haproxy_pid "$PID"; then
+if ! pid_runs "$PID" haproxy; then
   log "pid ${PID:-?} in $PIDFILE is not a running haproxy; nothing to stop"
   rm -f "$PIDFILE"
   exit 0
 fi
-kill -USR1 "$PID"
-deadline=$((SECONDS + ${LB_STOP_TIMEOUT:-10}))
-while kill -0 "$PID" 2>/dev/null && is_haproxy_pid "$PID"; do
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    log "pid $PID still alive after SIGUSR1; sending SIGKILL"
-    kill -KILL "$PID" 2>/dev/null || true
-    deadline=$((SECONDS + 5))
-  fi
-  sleep 0.05
-done
+stop_pid "$PID" USR1 "${LB_STOP_TIMEOUT:-10}" haproxy
 rm -f "$PIDFILE"
 log "stopped haproxy (pid $PID)"
