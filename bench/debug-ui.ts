@@ -5,7 +5,8 @@
  * events of ~1.3 KB per request, gzip), local log, DEDUP_ENABLED=false.
  *
  *   npx tsx bench/debug-ui.ts [--duration 10] [--warmup 2] [--rounds 2] [--connections 50]
- *                             [--workers 2] [--pool 64] [--no-build] [--no-save]
+ *                             [--workers 2] [--pool 64] [--rate REQ_PER_S] [--cap EVENTS_PER_S]
+ *                             [--no-build] [--no-save]
  *
  * Two capture servers run side by side for the whole run: `on` (DEBUG_UI_TOKEN
  * set) and `off` (unset). Cells, per round: `closed` (the `on` server, nobody
@@ -15,6 +16,9 @@
  * …, so closed and open alternate A B B A). Medians per mode; events/CPU-s is
  * events/s ÷ the server's CPU cores, steadier on a shared machine. The load
  * (autocannon) and the stream reader run in this process and share the cores.
+ * With --rate the load is a fixed number of requests per second (autocannon's
+ * overallRate) instead of as many as the server takes: every mode then does
+ * the same work, and the capture CPU it takes for it is the figure to compare.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import http, { type IncomingMessage } from 'node:http'
@@ -40,6 +44,10 @@ interface Options {
   connections: number
   workers: number
   pool: number
+  /** Fixed offered load, requests/s over all connections; undefined = as fast as the server answers. */
+  rate?: number
+  /** DEBUG_UI_EVENTS_PER_SECOND of the `on` server (capture's default: 100 per worker). */
+  cap: number
   build: boolean
   save: boolean
 }
@@ -62,7 +70,7 @@ interface Cell {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { duration: 10, warmup: 2, rounds: 2, connections: 50, workers: 2, pool: 64, build: true, save: true }
+  const options: Options = { duration: 10, warmup: 2, rounds: 2, connections: 50, workers: 2, pool: 64, cap: 100, build: true, save: true }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!
     const next = (): string => argv[++i] ?? (() => { throw new Error(`${flag} needs a value`) })()
@@ -72,6 +80,8 @@ function parseArgs(argv: readonly string[]): Options {
     else if (flag === '--connections') options.connections = Number(next())
     else if (flag === '--workers') options.workers = Number(next())
     else if (flag === '--pool') options.pool = Number(next())
+    else if (flag === '--rate') options.rate = Number(next())
+    else if (flag === '--cap') options.cap = Number(next())
     else if (flag === '--no-build') options.build = false
     else if (flag === '--no-save') options.save = false
     else throw new Error(`unknown flag ${flag}`)
@@ -117,7 +127,8 @@ async function runLoad(port: number, pool: readonly BenchRequest[], options: Opt
     const request = pool[(context.connection + sent * options.connections) % pool.length]!
     return { ...req, method: request.method, path: request.path, headers: { ...request.headers }, body: request.body }
   }
-  const base = { url: `http://127.0.0.1:${port}`, connections: options.connections, pipelining: 1, timeout: 10, requests: [{ setupRequest }] } as unknown as Parameters<typeof autocannon>[0]
+  const rate = options.rate === undefined ? {} : { overallRate: options.rate }
+  const base = { url: `http://127.0.0.1:${port}`, connections: options.connections, pipelining: 1, timeout: 10, requests: [{ setupRequest }], ...rate } as unknown as Parameters<typeof autocannon>[0]
   await autocannon({ ...base, duration: options.warmup })
   onMeasuring()
   const measured = await autocannon({ ...base, duration: options.duration })
@@ -163,8 +174,8 @@ function report(cells: readonly Cell[], options: Options, loadBefore: readonly n
   const lines = [
     `# Debug UI: capture with the debugger open and streaming vs closed (${new Date().toISOString()}, ${os.hostname()}, ${os.cpus().length} cores)`,
     '',
-    `Load average (1, 5, 15 min): ${fmt(loadBefore)} before, ${fmt(loadAfter)} after. Workload gzip100 (posthog-node, 100 events/request, gzip), local log, DEDUP_ENABLED=false, WORKERS=${options.workers}, ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s measured per cell, ${options.rounds} rounds (order reversed every other round), medians. Command: \`npx tsx bench/debug-ui.ts ${process.argv.slice(2).join(' ')}\`.`,
-    '`closed` and `open` are the same server (DEBUG_UI_TOKEN set, DEBUG_UI_EVENTS_PER_SECOND=100 per worker); `open` has one unfiltered /_debug/events stream read throughout the cell; `off` is a second server without DEBUG_UI_TOKEN under the same load. "vs closed" compares events per CPU-second.',
+    `Load average (1, 5, 15 min): ${fmt(loadBefore)} before, ${fmt(loadAfter)} after. Workload gzip100 (posthog-node, 100 events/request, gzip), local log, DEDUP_ENABLED=false, WORKERS=${options.workers}, ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s measured per cell, ${options.rounds} rounds (order reversed every other round), medians${options.rate === undefined ? '' : `; fixed offered load of ${options.rate} requests/s (${options.rate * EVENTS_PER_REQUEST} events/s)`}. Command: \`npx tsx bench/debug-ui.ts ${process.argv.slice(2).join(' ')}\`.`,
+    `\`closed\` and \`open\` are the same server (DEBUG_UI_TOKEN set, DEBUG_UI_EVENTS_PER_SECOND=${options.cap} per worker); \`open\` has one unfiltered /_debug/events stream read throughout the cell; \`off\` is a second server without DEBUG_UI_TOKEN under the same load. "vs closed" compares events per CPU-second.`,
     '',
     '| mode | events/s | rounds | capture cores | events/CPU-s | vs closed | p50 ms | p99 ms | streamed events/s (skipped/s) | errors |',
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -203,7 +214,7 @@ async function main(): Promise<void> {
   const started: RunningServer[] = []
   const cells: Cell[] = []
   try {
-    const on = await startCapture('on', { DEBUG_UI_TOKEN: DEBUG_TOKEN }, options, tmp)
+    const on = await startCapture('on', { DEBUG_UI_TOKEN: DEBUG_TOKEN, DEBUG_UI_EVENTS_PER_SECOND: String(options.cap) }, options, tmp)
     started.push(on.server)
     const off = await startCapture('off', { DEBUG_UI_TOKEN: '' }, options, tmp)
     started.push(off.server)
@@ -217,7 +228,7 @@ async function main(): Promise<void> {
   }
   const text = report(cells, options, loadBefore)
   process.stdout.write(text)
-  if (options.save) saveRun('debug-ui', text, { options, loadBefore, loadAfter: os.loadavg(), cells })
+  if (options.save) saveRun(`debug-ui${options.rate === undefined ? '' : '-fixed-rate'}${options.cap === 100 ? '' : `-cap${options.cap}`}`, text, { options, loadBefore, loadAfter: os.loadavg(), cells })
 }
 
 main().catch((err: unknown) => {

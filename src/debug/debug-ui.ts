@@ -40,7 +40,11 @@ export interface DebugUiOptions {
   readonly worker: number
 }
 
-const HUB = { maxViewers: 16, highWaterBytes: 256 * 1024, heartbeatEvery: ms(15_000) }
+/**
+ * A whole batch is written in one go, before the socket can drain: the high-water mark must hold
+ * a batch at the default cap with room to spare (two workers × 25 records of a few KiB).
+ */
+const HUB = { maxViewers: 16, highWaterBytes: 1024 * 1024, heartbeatEvery: ms(15_000) }
 const TAP_FLUSH_EVERY = ms(250)
 
 export function createDebugUi(deps: { metrics: Metrics; health: HealthRegistry }, options: DebugUiOptions): DebugUi {

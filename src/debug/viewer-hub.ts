@@ -6,7 +6,7 @@
  * memory. A record goes to a viewer only while that viewer's response holds
  * less than `highWaterBytes` unsent; otherwise it is dropped and counted, and
  * the count reaches the viewer as a `skipped` message once it keeps up again.
- * Each viewer thus costs at most highWaterBytes plus one record.
+ * Each viewer thus costs at most highWaterBytes plus one record (16 KiB at most).
  */
 import type { ServerResponse } from 'node:http'
 import type { Millis } from '../units.js'

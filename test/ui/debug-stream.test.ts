@@ -2,7 +2,8 @@
  * The debugger's stream against a viewer that stops reading (a stalled or
  * far too slow browser), on a real capture process with two workers: capture
  * keeps answering at once, the stream drops what the viewer cannot take
- * instead of buffering it, and every event is accounted for: delivered, or
+ * instead of buffering it (3000 events of 8 KiB: far more than the stream's
+ * 1 MiB budget and the kernel's socket buffers), and every event is accounted for: delivered, or
  * counted in a `skipped` message that says why.
  */
 import { after, before, describe, it } from 'node:test'
@@ -17,7 +18,7 @@ import { exitOf, spawnServer, type ServerProcess } from '../helpers/server-proce
 
 const DEBUG_TOKEN = 'stream-test-debug-token-42b1d0'
 const TOKEN = 'phc_debug_stream_test'
-const EVENTS = 2000
+const EVENTS = 3000
 const PER_REQUEST = 50
 
 interface Message {
@@ -73,7 +74,7 @@ describe('debug stream with a viewer that stops reading', () => {
   it('keeps capture answering, drops what the viewer cannot take, and accounts for every event', async () => {
     const stream = await openStalledStream(server.url)
     await sleep(300)
-    const padding = 'x'.repeat(4096)
+    const padding = 'x'.repeat(8192)
     const slowest: number[] = []
     for (let sent = 0; sent < EVENTS; sent += PER_REQUEST) {
       const batch = Array.from({ length: PER_REQUEST }, (_, i) => ({ event: 'stalled', distinct_id: `s-${sent + i}`, properties: { padding } }))
