@@ -56,7 +56,11 @@ export async function handleDebug(req: IncomingMessage, res: ServerResponse, dep
     if (asset === undefined || path.slice(ASSET_PREFIX.length) === 'index.html') throw new CaptureError('not_found', { detail: `No debug asset at ${path}.` })
     return sendAsset(res, asset)
   }
-  if (path === `${DEBUG_PREFIX}/events` || path === `${DEBUG_PREFIX}/events/`) return openStream(res, filterOf(query), deps.hub)
+  if (path === `${DEBUG_PREFIX}/events` || path === `${DEBUG_PREFIX}/events/`) {
+    // A HEAD stream would never end: the stream is GET only.
+    if (req.method !== 'GET') throw new CaptureError('method_not_allowed', { detail: 'The event stream is GET only.' })
+    return openStream(res, filterOf(query), deps.hub)
+  }
   if (path === `${DEBUG_PREFIX}/ops.json` || path === `${DEBUG_PREFIX}/ops.json/`) return sendJson(res, JSON.stringify(await deps.relay.opsSnapshot()))
   throw new CaptureError('not_found', { detail: `No endpoint at ${path}.` })
 }

@@ -181,8 +181,9 @@ function requestContext(req: IncomingMessage, route: Route, query: URLSearchPara
  * client's payload (a JSON parser message, a distinct_id); the header token only masked.
  */
 function refusalLog(req: IncomingMessage, error: CaptureError, kind: RouteKind | undefined): Record<string, unknown> {
-  // On /_debug the Authorization header holds DEBUG_UI_TOKEN: not a word of it goes to the log.
-  const token = kind === 'debug' ? undefined : headerToken(req.headers)
+  // On /_debug the Authorization header holds DEBUG_UI_TOKEN (even when the UI is off and the
+  // path is a 404): not a word of it goes to the log.
+  const token = kind === 'debug' || pathOf(req.url).startsWith('/_debug') ? undefined : headerToken(req.headers)
   return {
     code: error.code, status: error.status, method: req.method, path: pathOf(req.url), attr: error.options.attr,
     token: token === undefined ? undefined : maskToken(token),

@@ -100,6 +100,8 @@ describe('debug UI in one process', () => {
     assert.match(page.text, /<title>capture · debug<\/title>/)
     assert.equal((await request(t.url, '/_debug/assets/debug.js', { headers: { cookie } })).status, 200)
     assert.equal((await request(t.url, '/_debug/assets/index.html', { headers: { cookie } })).status, 404)
+    assert.equal((await request(t.url, '/_debug/events', { method: 'HEAD', headers: { cookie } })).status, 405)
+    assert.equal((await request(t.url, '/_debug/', { method: 'POST', headers: { cookie } })).status, 405)
   })
 
   it('counts the traffic in the ops snapshot within two samples', async () => {

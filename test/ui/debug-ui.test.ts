@@ -279,7 +279,8 @@ describe('debug UI off (DEBUG_UI_TOKEN unset)', () => {
 
   before(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'capture-debug-off-'))
-    server = await spawnServer({ dataDir, env: { WORKERS: '1' } })
+    // debug level: 404s are logged, so the check below sees what a refusal line would hold.
+    server = await spawnServer({ dataDir, env: { WORKERS: '1', LOG_LEVEL: 'debug' } })
   })
 
   after(async () => {
@@ -299,5 +300,7 @@ describe('debug UI off (DEBUG_UI_TOKEN unset)', () => {
       assert.equal(reply.headers['content-type'], unknown.headers['content-type'])
       assert.equal(reply.headers['x-frame-options'], undefined)
     }
+    assert.match(server.output(), /"code":"not_found"/)
+    assert.equal(server.output().includes(DEBUG_TOKEN.slice(0, 6)), false, 'a debug token sent to /_debug reached the log')
   })
 })
