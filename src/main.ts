@@ -63,8 +63,18 @@ async function runWorker(config: Config, clustered: boolean): Promise<void> {
   const logger = createLogger({ level: config.logLevel })
   // Imported here, not at the top: the primary of several workers never loads the app (primary-root.ts).
   const { startApp } = await import('./app.js')
+  // A signal during startup waits for it to finish (or fail, which cleans up what it opened):
+  // dying half-started would leave the local log's first segment behind.
+  let signalledWhileStarting: string | undefined
+  const whileStarting = (signal: string) => (): void => void (signalledWhileStarting ??= signal)
+  const onTermWhileStarting = whileStarting('SIGTERM')
+  const onIntWhileStarting = whileStarting('SIGINT')
+  process.on('SIGTERM', onTermWhileStarting)
+  process.on('SIGINT', onIntWhileStarting)
   const app = await startApp(config, { metrics, logger, metricsText: clustered ? workerMetricsText(metrics.registry) : undefined })
-  if (clustered) process.send?.(WORKER_SERVING)
+  process.off('SIGTERM', onTermWhileStarting)
+  process.off('SIGINT', onIntWhileStarting)
+  if (clustered && signalledWhileStarting === undefined) process.send?.(WORKER_SERVING)
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
@@ -81,6 +91,7 @@ async function runWorker(config: Config, clustered: boolean): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
   if (clustered) process.on('message', (message) => message === 'capture:shutdown' && stop('primary'))
+  if (signalledWhileStarting !== undefined) stop(signalledWhileStarting)
 }
 
 /** Worker → primary: the worker listens; before this message, its death is a failed start. */
@@ -130,8 +141,8 @@ async function runPrimary(config: Config): Promise<void> {
     stopping = true
     logger.info({ signal, workers: config.workers }, 'shutting down workers')
     for (const worker of Object.values(cluster.workers ?? {})) {
-      // A worker still starting has not installed its shutdown handler and holds no request:
-      // SIGTERM ends it (gracefully, if it has begun serving meanwhile).
+      // A worker still starting cannot hear the shutdown message yet and holds no request:
+      // SIGTERM makes it close what it opened as soon as its start ends (main.ts runWorker).
       if (worker === undefined) continue
       if (serving.has(worker.id)) worker.send('capture:shutdown')
       else worker.process.kill('SIGTERM')
