@@ -24,11 +24,22 @@ function concrete(path: string): string {
   return path.replace(/\{(\w+)\}/g, (_, name: string) => String(parameters.find((p) => p.name === name)?.example))
 }
 
-/** A CORS preflight for OPTIONS (what browsers send); nothing else for the other methods. */
-function probe(t: TestApp, path: string, method: string): Promise<Reply> {
-  const upper = method.toUpperCase()
-  const headers: OutgoingHttpHeaders = upper === 'OPTIONS' ? { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } : {}
-  return request(t.url, concrete(path), { method: upper, headers })
+/** True when the operation's 200 is a server-sent-events stream (it never ends by itself). */
+function isStream(operation: Node | undefined): boolean {
+  const ok = operation === undefined ? undefined : resolve((operation.responses as Node)['200'] ?? {})
+  return Object.keys((ok?.content ?? {}) as Node).some((type) => type.startsWith('text/event-stream'))
+}
+
+/**
+ * A CORS preflight for OPTIONS (what browsers send). The debug routes get DEBUG_UI_TOKEN, so
+ * their answer is the method's and not the 401 every method gets without it; except the event
+ * stream's GET, which would then never end (its 401 shows it is routed).
+ */
+function probe(t: TestApp, path: string, method: (typeof HTTP_METHODS)[number]): Promise<Reply> {
+  const headers: OutgoingHttpHeaders = method === 'options' ? { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } : {}
+  const pathItem = resolve((openapi.paths as Node)[path])
+  if (path.startsWith('/_debug') && !(method === 'get' && isStream(pathItem.get as Node | undefined))) headers.authorization = `Bearer ${DEBUG_TOKEN}`
+  return request(t.url, concrete(path), { method: method.toUpperCase(), headers })
 }
 
 /** The header parameters an operation requires, set to their examples. */
