@@ -85,7 +85,14 @@ describe('Kafka outage under load', { timeout: 240_000 }, () => {
       await sleep(2000)
       const beforeOutage = load.acked.size
       await broker.kill()
-      await eventually('/health to report kafka unhealthy', async () => (await probe(capture.url)).health === 503, 20_000)
+      // Each worker judges reachability itself, from two observations 300 ms apart (librdkafka's
+      // statistics come every second), so the workers can turn unhealthy up to ~2 s apart:
+      // wait for several unhealthy answers in a row before sampling the outage.
+      let unhealthyInARow = 0
+      await eventually('/health to report kafka unhealthy on every worker', async () => {
+        unhealthyInARow = (await probe(capture.url)).health === 503 ? unhealthyInARow + 1 : 0
+        return unhealthyInARow >= 6
+      }, 20_000, 250)
       for (let i = 0; i < 6; i++) {
         probes.push(await probe(capture.url))
         await sleep(500)
