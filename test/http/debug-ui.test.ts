@@ -11,34 +11,17 @@ import http, { type IncomingMessage } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startTestApp, type TestApp } from '../helpers/test-app.js'
 import { post, request } from '../helpers/http-client.js'
+import { collectSse, type SseMessage as Message } from '../helpers/sse.js'
 
 const DEBUG_TOKEN = 'in-process-debug-ui-token'
 const TOKEN = 'phc_in_process_debug_token'
-
-interface Message {
-  readonly type: string
-  readonly data: Record<string, unknown>
-}
 
 function openStream(url: string, query = ''): Promise<{ messages: Message[]; close(): void }> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${url}/_debug/events${query}`, { headers: { authorization: `Bearer ${DEBUG_TOKEN}` } }, (res: IncomingMessage) => {
       assert.equal(res.statusCode, 200)
       assert.match(String(res.headers['content-type']), /^text\/event-stream/)
-      const messages: Message[] = []
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        text += chunk
-        let end: number
-        while ((end = text.indexOf('\n\n')) !== -1) {
-          const block = text.slice(0, end)
-          text = text.slice(end + 2)
-          const type = /^event: (.*)$/m.exec(block)?.[1]
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (type !== undefined && data !== undefined) messages.push({ type, data: JSON.parse(data) as Record<string, unknown> })
-        }
-      })
+      const messages = collectSse(res)
       resolve({ messages, close: () => req.destroy() })
     })
     req.on('error', reject)

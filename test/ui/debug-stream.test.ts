@@ -14,6 +14,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { post } from '../helpers/http-client.js'
+import { collectSse, type SseMessage as Message } from '../helpers/sse.js'
 import { exitOf, spawnServer, type ServerProcess } from '../helpers/server-process.js'
 
 const DEBUG_TOKEN = 'stream-test-debug-token-42b1d0'
@@ -21,33 +22,12 @@ const TOKEN = 'phc_debug_stream_test'
 const EVENTS = 3000
 const PER_REQUEST = 50
 
-interface Message {
-  readonly type: string
-  readonly data: Record<string, unknown>
-}
-
 /** Opens /_debug/events and leaves the response paused: nothing is read until `resume()`. */
 function openStalledStream(url: string): Promise<{ res: IncomingMessage; resume(): Message[] }> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${url}/_debug/events`, { headers: { authorization: `Bearer ${DEBUG_TOKEN}` } }, (res) => {
       assert.equal(res.statusCode, 200)
-      const messages: Message[] = []
-      let text = ''
-      const resume = (): Message[] => {
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => {
-          text += chunk
-          let end: number
-          while ((end = text.indexOf('\n\n')) !== -1) {
-            const block = text.slice(0, end)
-            text = text.slice(end + 2)
-            const type = /^event: (.*)$/m.exec(block)?.[1]
-            const data = /^data: (.*)$/m.exec(block)?.[1]
-            if (type !== undefined && data !== undefined) messages.push({ type, data: JSON.parse(data) as Record<string, unknown> })
-          }
-        })
-        return messages
-      }
+      const resume = (): Message[] => collectSse(res)
       resolve({ res, resume })
     })
     req.on('error', reject)
